@@ -1,0 +1,181 @@
+"""Bearer-key authentication: hash lookup through a cache, then the key's own rules.
+
+Keys are stored as SHA-256 hashes (a key carries 192 random bits, so a fast
+hash is enough and lookups stay cheap). A key record is cached in-process for
+``LYNSMS_KEY_CACHE_SECONDS``; revoking a key evicts it at once in the process
+that revoked it. The cache is used only where that is every process that can
+revoke (one process on SQLite); otherwise every request reads the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lynsms.accounts import scopes as scope_rules
+from lynsms.accounts.repository import AccountRepository, ApiKeyRepository
+from lynsms.database import Database, get_database
+from lynsms.exceptions import (
+    AuthenticationError,
+    InsufficientScope,
+    PermissionDenied,
+)
+from lynsms.kit.clock import utcnow
+
+KEY_PREFIXES = ("ds_live_", "ds_test_")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: one API key of one account."""
+
+    key_id: str
+    account_id: str
+    environment: str  # live | test
+    scopes: frozenset[str]
+    currency: str
+    rate_limit_per_minute: int | None
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    expires_at: datetime | None
+    revoked: bool
+
+    @property
+    def is_test(self) -> bool:
+        return self.environment == "test"
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class KeyCache:
+    """Principals by key hash, for a bounded time; evicted on revocation."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._last_used: dict[str, datetime] = {}
+
+    def get(self, key_hash: str) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if self.ttl > 0:
+            self._entries[key_hash] = (time.monotonic(), principal)
+
+    def evict_key(self, key_id: str) -> None:
+        for key_hash, (_, principal) in list(self._entries.items()):
+            if principal.key_id == key_id:
+                del self._entries[key_hash]
+
+    def mark_used(self, key_id: str, at: datetime) -> None:
+        self._last_used[key_id] = at
+
+    def take_used(self) -> dict[str, datetime]:
+        used, self._last_used = self._last_used, {}
+        return used
+
+
+async def load_principal(database: Database, key_hash: str) -> Principal | None:
+    async with database.read_sessions() as session:
+        key = await ApiKeyRepository(session).get_by_hash(key_hash)
+        if key is None:
+            return None
+        account = await AccountRepository(session).get(key.account_id)
+    networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in key.allowed_ips or [])
+    return Principal(
+        key_id=key.id,
+        account_id=key.account_id,
+        environment=key.environment,
+        scopes=frozenset(key.scopes),
+        currency=account.currency if account else "USD",
+        rate_limit_per_minute=key.rate_limit_per_minute,
+        allowed_networks=networks,
+        expires_at=key.expires_at,
+        revoked=key.revoked_at is not None,
+    )
+
+
+async def authenticate(request: Request, database: Database) -> Principal:
+    raw = _bearer_token(request)
+    key_hash = hash_key(raw)
+    cache: KeyCache = request.app.state.key_cache
+    principal = cache.get(key_hash)
+    if principal is None:
+        principal = await load_principal(database, key_hash)
+        if principal is None:
+            raise AuthenticationError("The API key is not valid.", code="invalid_api_key")
+        cache.put(key_hash, principal)
+    now = utcnow()
+    _check_key(principal, now, request.client.host if request.client else None)
+    cache.mark_used(principal.key_id, now)
+    return principal
+
+
+def _bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthenticationError(
+            "Send your API key as 'Authorization: Bearer ds_live_…'.", code="authentication_required"
+        )
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIXES):
+        raise AuthenticationError("The API key is not valid.", code="invalid_api_key")
+    return token
+
+
+def _check_key(principal: Principal, now: datetime, client_ip: str | None) -> None:
+    if principal.revoked:
+        raise AuthenticationError("This API key has been revoked.", code="api_key_revoked")
+    if principal.expires_at is not None and principal.expires_at <= now:
+        raise AuthenticationError("This API key has expired.", code="api_key_expired")
+    if principal.allowed_networks and not _ip_allowed(principal, client_ip):
+        raise PermissionDenied(
+            f"Requests from {client_ip} are not allowed for this API key.", code="ip_not_allowed"
+        )
+
+
+def _ip_allowed(principal: Principal, client_ip: str | None) -> bool:
+    if client_ip is None:
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return False
+    return any(address in network for network in principal.allowed_networks)
+
+
+class Authenticator:
+    """Dependency: authenticate the key, then require one scope."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    async def __call__(
+        self, request: Request, database: Annotated[Database, Depends(get_database)]
+    ) -> Principal:
+        principal = await authenticate(request, database)
+        if not scope_rules.grants(principal.scopes, self.scope):
+            raise InsufficientScope(self.scope, sorted(principal.scopes))
+        request.state.principal = principal
+        return principal
+
+
+MessagesSend = Annotated[Principal, Depends(Authenticator("messages:send"))]
+MessagesRead = Annotated[Principal, Depends(Authenticator("messages:read"))]
+AccountRead = Annotated[Principal, Depends(Authenticator("account:read"))]
+BillingRead = Annotated[Principal, Depends(Authenticator("billing:read"))]
+SendersRead = Annotated[Principal, Depends(Authenticator("senders:read"))]
+SendersWrite = Annotated[Principal, Depends(Authenticator("senders:write"))]
+ApiKeysRead = Annotated[Principal, Depends(Authenticator("api_keys:read"))]
+ApiKeysWrite = Annotated[Principal, Depends(Authenticator("api_keys:write"))]

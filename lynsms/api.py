@@ -1,0 +1,18 @@
+"""The only place routers are mounted under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lynsms.accounts.endpoints import router as accounts_router
+from lynsms.billing.endpoints import router as billing_router
+from lynsms.messages.endpoints import router as messages_router
+from lynsms.senders.endpoints import router as senders_router
+
+API_PREFIX = "/api/v1"
+
+router = APIRouter(prefix=API_PREFIX)
+router.include_router(messages_router)
+router.include_router(accounts_router)
+router.include_router(billing_router)
+router.include_router(senders_router)

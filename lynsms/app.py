@@ -1,0 +1,92 @@
+"""create_app(): middleware, exception handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from lynsms.api import router as api_router
+from lynsms.config import Settings, get_settings
+from lynsms.database import Database
+from lynsms.exceptions import LynSMSError
+from lynsms.kit import errors
+from lynsms.kit.logging import get_logger
+from lynsms.kit.middleware import RequestContextMiddleware
+from lynsms.runtime import open_runtime
+from lynsms.worker.runner import Worker
+
+log = get_logger("lynsms.app")
+
+DESCRIPTION = """Send, track and orchestrate SMS with one JSON API: routing across Twilio, Sinch,
+Infobip and ClickSend with automatic fallback, per-segment billing, delivery tracking.
+
+Authenticate with `Authorization: Bearer ds_live_…` (or `ds_test_…` for the sandbox).
+Every response is an envelope: `{"success", "data" | "error", "meta": {"request_id"}}`."""
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    run_worker = settings.run_worker if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _runtime(app, settings, run_worker):
+            yield
+
+    app = FastAPI(
+        title="LynSMS API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+        docs_url="/docs", openapi_url="/openapi.json", redoc_url=None,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.add_exception_handler(LynSMSError, errors.handle_lynsms_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, errors.handle_unexpected)
+    app.include_router(api_router)
+    _operational_routes(app)
+    return app
+
+
+@asynccontextmanager
+async def _runtime(app: FastAPI, settings: Settings, run_worker: bool) -> AsyncIterator[None]:
+    async with open_runtime(settings) as runtime:
+        app.state.runtime, app.state.database = runtime, runtime.database
+        app.state.key_cache = runtime.key_cache
+        if runtime.router.simulated:
+            log.warning("no provider configured: live messages go to the built-in simulator")
+        worker = Worker(runtime) if run_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                await worker.stop()
+
+
+def _operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        database: Database = request.app.state.database
+        try:
+            async with database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,88 @@
+"""Pure-ASGI middleware: request id, body size (413) and content type (415) for the JSON API."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lynsms.kit.context import mint_request_id, request_id_var
+from lynsms.kit.envelope import error
+from lynsms.kit.errors import unexpected_response
+
+MAX_JSON_BODY = 1024 * 1024
+_JSON_PREFIX = "/api/v1/"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = mint_request_id(headers.get("x-request-id"))
+        token = request_id_var.set(request_id)
+        header = (b"x-request-id", request_id.encode())
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            refusal = _refusal(scope, headers)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_id)
+                return
+            await self.app(scope, _limited(receive), send_with_id)
+        except _TooLarge:
+            if not started:
+                await _too_large()(scope, receive, send_with_id)
+        except Exception as exc:  # the last line of defence: an envelope, never a trace
+            if not started:
+                await unexpected_response(exc, scope.get("path", ""))(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+def _refusal(scope: Scope, headers: dict[str, str]) -> ASGIApp | None:
+    if scope["method"] not in _BODY_METHODS or not scope["path"].startswith(_JSON_PREFIX):
+        return None
+    length = headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_JSON_BODY:
+        return _too_large()
+    has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if has_body and not (content_type == "application/json" or content_type.endswith("+json")):
+        return error(415, {"code": "unsupported_media_type",
+                           "message": "Send the request body as application/json."})
+    return None
+
+
+def _too_large() -> ASGIApp:
+    return error(413, {"code": "payload_too_large",
+                       "message": f"The request body is over {MAX_JSON_BODY} bytes."})
+
+
+def _limited(receive: Receive) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_JSON_BODY:
+                raise _TooLarge
+        return message
+
+    return wrapped

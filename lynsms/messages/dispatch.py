@@ -1,0 +1,123 @@
+"""Hand accepted messages to providers and turn the outcomes into one write.
+
+Used by the send path (within the request's time budget) and by the worker
+alike: both own the messages they dispatch through ``locked_until``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from lynsms.billing import service as billing_service
+from lynsms.database import WriteOp
+from lynsms.kit.clock import utcnow
+from lynsms.messages import status as st
+from lynsms.messages.repository import RECORD_DISPATCH, attempts
+from lynsms.providers.base import OutboundSms
+from lynsms.routing.chain import Outcome, walk
+from lynsms.routing.service import SIMULATOR
+from lynsms.runtime import Runtime
+from lynsms.worker.retry import DISPATCH_RETRY
+
+_CONCURRENCY = 64
+
+
+async def dispatch(runtime: Runtime, rows: list[dict[str, Any]], deadline: float) -> WriteOp:
+    """Dispatch every row (updated in place with its outcome); return the write to commit."""
+    gate = asyncio.Semaphore(_CONCURRENCY)
+
+    async def one(row: dict[str, Any]) -> Outcome:
+        async with gate:
+            return await _dispatch_one(runtime, row, deadline)
+
+    if len(rows) == 1:
+        outcomes = [await _dispatch_one(runtime, rows[0], deadline)]
+    else:
+        outcomes = await asyncio.gather(*(one(row) for row in rows))
+    op = WriteOp()
+    now = utcnow()
+    results, attempt_rows, refunds = [], [], []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        results.append(_apply(runtime, row, outcome, now))
+        attempt_rows.extend(_attempt_rows(row["id"], outcome, now))
+        if row["status"] == st.FAILED and row["mode"] == "live":
+            refunds.append((row["account_id"], row["cost_units"], row["id"]))
+    op.update(RECORD_DISPATCH, results)
+    op.insert(attempts, attempt_rows)
+    billing_service.add_refunds(op, refunds)
+    return op
+
+
+async def _dispatch_one(runtime: Runtime, row: dict[str, Any], deadline: float) -> Outcome:
+    chain = runtime.router.chain(
+        test=row["mode"] == "test", country=row["country"],
+        provider=row["requested_provider"], route_id=row["requested_route_id"],
+    )
+    sms = OutboundSms(
+        message_id=row["id"], to=row["to_number"], sender=row["from_number"], body=row["body"],
+        validity_seconds=_validity(row),
+    )
+    return await walk(runtime.router.providers, chain, sms, deadline)
+
+
+def _validity(row: dict[str, Any]) -> int | None:
+    expire_at: datetime | None = row.get("expire_at")
+    if expire_at is None:
+        return None
+    return max(60, int((expire_at - utcnow()).total_seconds()))
+
+
+def _apply(runtime: Runtime, row: dict[str, Any], outcome: Outcome, now: datetime) -> dict[str, Any]:
+    """Move ``row`` to its new state in memory; return the RECORD_DISPATCH parameters."""
+    error = outcome.error
+    row.update(
+        status=outcome.status, provider=outcome.provider, route_id=outcome.route_id,
+        provider_message_id=outcome.provider_message_id,
+        attempts=row["attempts"] + len(outcome.attempts),
+        error_code=error.code if error else None,
+        error_message=_describe(outcome) if error else None,
+        sent_at=now if outcome.status == st.SENT else None,
+        next_attempt_at=_next_time(runtime, row, outcome, now), updated_at=now,
+    )
+    return {f"p_{name}": row[name] for name in _RECORDED}
+
+
+_RECORDED = ("id", "status", "provider", "provider_message_id", "route_id", "attempts",
+             "error_code", "error_message", "sent_at", "next_attempt_at", "updated_at")
+
+
+def _next_time(runtime: Runtime, row: dict[str, Any], outcome: Outcome, now: datetime) -> datetime | None:
+    if outcome.status == st.SENT:
+        if outcome.provider != SIMULATOR:
+            return None
+        return now + timedelta(seconds=runtime.settings.simulator.delivery_delay)
+    if outcome.status == st.QUEUED:
+        return now + DISPATCH_RETRY.delay(row["attempts"] + len(outcome.attempts))
+    return None
+
+
+def _describe(outcome: Outcome) -> str:
+    error = outcome.error
+    assert error is not None
+    code = f" {error.provider_code}" if error.provider_code else ""
+    return f"{outcome.provider}{code}: {error.message}"[:500]
+
+
+def _attempt_rows(message_id: str, outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "message_id": message_id, "provider": attempt.provider, "outcome": attempt.outcome,
+            "provider_message_id": attempt.provider_message_id,
+            "error_code": attempt.error.code if attempt.error else None,
+            "error_message": attempt.error.message[:500] if attempt.error else None,
+            "latency_ms": attempt.latency_ms, "created_at": now,
+        }
+        for attempt in outcome.attempts
+    ]
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds

@@ -1,0 +1,141 @@
+"""All SQL about messages and their attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lynsms.messages import status as st
+from lynsms.models import Message, MessageAttempt
+
+messages: Table = Message.__table__  # type: ignore[assignment]
+attempts: Table = MessageAttempt.__table__  # type: ignore[assignment]
+m = messages.c
+
+# Group-commit statements (executemany). Parameters are prefixed ``p_`` because SQLAlchemy
+# reserves bare column names for the SET clause.
+RECORD_DISPATCH = (
+    update(messages)
+    .where(m.id == bindparam("p_id"), m.status.in_((st.QUEUED, st.SCHEDULED)))
+    .values(
+        status=bindparam("p_status"),
+        provider=bindparam("p_provider"),
+        provider_message_id=bindparam("p_provider_message_id"),
+        route_id=bindparam("p_route_id"),
+        attempts=bindparam("p_attempts"),
+        error_code=bindparam("p_error_code"),
+        error_message=bindparam("p_error_message"),
+        sent_at=bindparam("p_sent_at"),
+        next_attempt_at=bindparam("p_next_attempt_at"),
+        updated_at=bindparam("p_updated_at"),
+        locked_until=None,
+    )
+)
+
+
+class MessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, account_id: str, message_id: str) -> RowMapping | None:
+        result = await self.session.execute(
+            select(messages).where(m.id == message_id, m.account_id == account_id)
+        )
+        return result.mappings().first()
+
+    async def list(
+        self, account_id: str, filters: dict[str, Any], offset: int, limit: int
+    ) -> tuple[Sequence[RowMapping], int]:
+        where = and_(m.account_id == account_id, *_conditions(filters))
+        total = await self.session.scalar(select(func.count()).select_from(messages).where(where))
+        rows = await self.session.execute(
+            select(messages).where(where).order_by(m.id.desc()).offset(offset).limit(limit)
+        )
+        return rows.mappings().all(), int(total or 0)
+
+    async def by_provider_ids(self, provider: str, ids: list[str]) -> Sequence[RowMapping]:
+        result = await self.session.execute(
+            select(m.id, m.account_id, m.status, m.provider_message_id, m.cost_units, m.mode)
+            .where(m.provider == provider, m.provider_message_id.in_(ids))
+        )
+        return result.mappings().all()
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[RowMapping]:
+        """Take up to ``limit`` due messages (queued or scheduled) for dispatch, under a lease."""
+        due = (
+            select(m.id)
+            .where(
+                m.status.in_((st.QUEUED, st.SCHEDULED)),
+                m.next_attempt_at <= now,
+                or_(m.locked_until.is_(None), m.locked_until < now),
+            )
+            .order_by(m.next_attempt_at)
+            .limit(limit)
+        )
+        if self.session.bind.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        result = await self.session.execute(
+            update(messages)
+            .where(m.id.in_(due.scalar_subquery()))
+            .values(locked_until=lease_until, status=st.QUEUED)
+            .returning(*messages.c)
+        )
+        return result.mappings().all()
+
+    async def due_reports(self, provider: str, now: datetime, limit: int) -> Sequence[RowMapping]:
+        """Sent messages whose simulated delivery report is due."""
+        result = await self.session.execute(
+            select(m.id, m.provider_message_id, m.to_number)
+            .where(m.status == st.SENT, m.next_attempt_at <= now, m.provider == provider)
+            .limit(limit)
+        )
+        return result.mappings().all()
+
+    async def clear_due(self, message_id: str) -> None:
+        await self.session.execute(
+            update(messages).where(m.id == message_id).values(next_attempt_at=None)
+        )
+
+    async def cancel(self, account_id: str, message_id: str, now: datetime) -> RowMapping | None:
+        """Cancel if scheduled, or queued with no attempt and no dispatcher holding it."""
+        cancellable = or_(
+            m.status == st.SCHEDULED, and_(m.status == st.QUEUED, m.attempts == 0)
+        )
+        result = await self.session.execute(
+            update(messages)
+            .where(
+                m.id == message_id, m.account_id == account_id, cancellable,
+                or_(m.locked_until.is_(None), m.locked_until < now),
+            )
+            .values(status=st.CANCELLED, next_attempt_at=None, updated_at=now)
+            .returning(*messages.c)
+        )
+        return result.mappings().first()
+
+
+def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    columns = {"status": m.status, "to": m.to_number, "from": m.from_number,
+               "reference": m.reference, "provider": m.provider, "direction": m.direction}
+    conditions = [columns[name] == value for name, value in filters.items() if name in columns]
+    if filters.get("created_after") is not None:
+        conditions.append(m.created_at >= filters["created_after"])
+    if filters.get("created_before") is not None:
+        conditions.append(m.created_at < filters["created_before"])
+    return conditions
+
+
+async def move(
+    session: AsyncSession, message_id: str, target: str, values: dict[str, Any]
+) -> bool:
+    """Move one message to ``target`` if the state machine allows it; whether it moved."""
+    result = await session.execute(
+        update(messages)
+        .where(m.id == message_id, m.status.in_(st.sources_of(target)))
+        .values(status=target, **values)
+        .returning(m.id)
+    )
+    return result.first() is not None

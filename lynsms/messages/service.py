@@ -1,0 +1,291 @@
+"""Sending, reading and cancelling messages (API.md §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lynsms.accounts.auth import Principal
+from lynsms.billing import service as billing_service
+from lynsms.database import WriteOp
+from lynsms.exceptions import Conflict, NotFound, ValidationFailed
+from lynsms.kit.clock import parse_timestamp, utcnow
+from lynsms.kit.ids import new_id
+from lynsms.kit.phones import InvalidNumber, country_of, normalise
+from lynsms.kit.segments import Segmentation, segment
+from lynsms.messages import status as st
+from lynsms.messages.dispatch import deadline_in, dispatch
+from lynsms.messages.repository import MessageRepository, messages
+from lynsms.messages.schemas import BulkRequest, SendOptions, SendRequest
+from lynsms.messages.views import bulk_item, message_to_dict
+from lynsms.routing.service import PROVIDER_NAMES
+from lynsms.runtime import Runtime
+from lynsms.senders import service as senders_service
+
+MAX_BODY = 1600
+MAX_RECIPIENTS = 1000
+DEFAULT_VALIDITY = timedelta(hours=48)
+LEASE_MARGIN = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    """The validated options shared by every message of one request."""
+
+    sender: str
+    provider: str | None
+    route_id: int | None
+    reference: str | None
+    send_at: datetime | None
+    expire_at: datetime | None  # explicit expire_at; else start + validity
+    validity: timedelta
+    locked_until: datetime
+
+
+async def send_one(runtime: Runtime, principal: Principal, request: SendRequest) -> dict[str, Any]:
+    common = await _common(runtime, principal, request)
+    row = _row(runtime, principal, common, request.to, request.body, {})
+    await _accept(runtime, principal, [row], row["id"], "message")
+    await _dispatch_now(runtime, [row])
+    return message_to_dict(row)
+
+
+async def send_bulk(runtime: Runtime, principal: Principal, request: BulkRequest) -> dict[str, Any]:
+    items = _bulk_items(request)
+    common = await _common(runtime, principal, request)
+    bulk_id, segmentations = new_id("blk"), {}
+    rows, results = [], []
+    for to, body, overrides in items:
+        try:
+            row = _row(runtime, principal, common, to, body, overrides, bulk_id, segmentations)
+        except ValidationFailed as exc:
+            results.append({"id": None, "to": to, "status": st.FAILED, "cost": 0.0,
+                            "error": {"code": exc.code, "message": exc.message}})
+            continue
+        rows.append(row)
+        results.append(row)
+    if rows:
+        await _accept(runtime, principal, rows, bulk_id, f"bulk of {len(rows)}")
+        await _dispatch_now(runtime, rows)
+    return _bulk_result(bulk_id, [bulk_item(r) if "to_number" in r else r for r in results])
+
+
+async def _common(runtime: Runtime, principal: Principal, options: SendOptions) -> Common:
+    now = utcnow()
+    sender, _ = senders_service.canonical(options.from_)
+    if not principal.is_test:
+        async with runtime.database.read_sessions() as session:
+            approved = await runtime.approvals.is_approved(session, principal.account_id, sender)
+        if not approved:
+            raise ValidationFailed(
+                f"Sender '{sender}' is not approved for live sends on this account.",
+                code="sender_not_approved", param="from",
+            )
+    if options.provider is not None and options.provider not in PROVIDER_NAMES:
+        raise ValidationFailed(
+            f"Unknown provider '{options.provider}'; one of {', '.join(PROVIDER_NAMES)}.",
+            code="unknown_provider", param="provider",
+        )
+    send_at = _schedule(options.send_at, now, "send_at")
+    lease = runtime.settings.routing.send_budget + runtime.settings.routing.provider_timeout
+    return Common(
+        sender=sender, provider=options.provider, route_id=options.route_id,
+        reference=options.reference, send_at=send_at, expire_at=_expire_at(options.expire_at),
+        validity=timedelta(seconds=options.validity_period) if options.validity_period
+        else DEFAULT_VALIDITY,
+        locked_until=now + timedelta(seconds=lease + LEASE_MARGIN),
+    )
+
+
+def _schedule(raw: str | None, now: datetime, param: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        when = parse_timestamp(raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"'{param}' is not an ISO-8601 timestamp.", code="invalid_schedule_date", param=param
+        ) from exc
+    if when <= now:
+        raise ValidationFailed(
+            f"'{param}' must be in the future.", code="invalid_schedule_date", param=param
+        )
+    return when
+
+
+def _expire_at(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return parse_timestamp(raw)
+    except ValueError as exc:
+        raise ValidationFailed("'expire_at' is not an ISO-8601 timestamp.", param="expire_at") from exc
+
+
+def _row_expiry(common: Common, start: datetime) -> datetime:
+    if common.expire_at is None:
+        return start + common.validity
+    if common.expire_at <= start:
+        raise ValidationFailed("'expire_at' must be after the send time.", param="expire_at")
+    return common.expire_at
+
+
+def _row(
+    runtime: Runtime,
+    principal: Principal,
+    common: Common,
+    raw_to: str,
+    body: str | None,
+    overrides: Mapping[str, Any],
+    bulk_id: str | None = None,
+    segmentations: dict[str, Segmentation] | None = None,
+) -> dict[str, Any]:
+    """Validate one recipient and body; the message row, ready to insert."""
+    to = _recipient(raw_to)
+    text = _body(body)
+    seg = _segment(text, segmentations)
+    country = country_of(to)
+    runtime.router.chain(
+        test=principal.is_test, country=country, provider=common.provider, route_id=common.route_id
+    )
+    send_at = overrides.get("send_at", common.send_at)
+    now = utcnow()
+    expire_at = _row_expiry(common, send_at or now)
+    return {
+        "id": new_id("msg"), "account_id": principal.account_id, "api_key_id": principal.key_id,
+        "mode": principal.environment, "direction": "outbound", "to_number": to,
+        "from_number": common.sender, "body": text,
+        "reference": overrides.get("reference") or common.reference,
+        "status": st.SCHEDULED if send_at else st.QUEUED, "encoding": seg.encoding,
+        "segments": seg.segments, "cost_units": runtime.prices.cost(country, seg.segments),
+        "currency": principal.currency, "country": country, "provider": None,
+        "provider_message_id": None, "route_id": None,
+        "requested_provider": common.provider, "requested_route_id": common.route_id,
+        "attempts": 0, "error_code": None, "error_message": None, "bulk_id": bulk_id,
+        "next_attempt_at": send_at or now, "locked_until": None if send_at else common.locked_until,
+        "expire_at": expire_at,
+        "send_at": send_at, "sent_at": None, "delivered_at": None,
+        "created_at": now, "updated_at": now,
+    }
+
+
+def _recipient(raw: str) -> str:
+    try:
+        return normalise(raw)
+    except InvalidNumber as exc:
+        raise ValidationFailed(
+            f"'{raw}' {exc}.", code="invalid_phone_number", param="to"
+        ) from exc
+
+
+def _body(body: str | None) -> str:
+    if body is None or body == "":
+        raise ValidationFailed("The message body is empty.", code="empty_body", param="body")
+    if len(body) > MAX_BODY:
+        raise ValidationFailed(
+            f"The body has {len(body)} characters; the limit is {MAX_BODY}.",
+            code="message_too_long", param="body",
+        )
+    return body
+
+
+def _segment(body: str, cache: dict[str, Segmentation] | None) -> Segmentation:
+    if cache is None:
+        return segment(body)
+    seg = cache.get(body)
+    if seg is None:
+        seg = cache[body] = segment(body)
+    return seg
+
+
+async def _accept(
+    runtime: Runtime, principal: Principal, rows: list[dict[str, Any]], reference: str, what: str
+) -> None:
+    """Commit the rows and, for live keys, the debit: all of it or nothing (402)."""
+    op = WriteOp().insert(messages, rows)
+    if not principal.is_test:
+        total = sum(row["cost_units"] for row in rows)
+        billing_service.add_debit(op, principal.account_id, total, reference, what)
+    await runtime.database.writer.submit(op)
+
+
+async def _dispatch_now(runtime: Runtime, rows: list[dict[str, Any]]) -> None:
+    queued = [row for row in rows if row["status"] == st.QUEUED]
+    if queued:
+        op = await dispatch(runtime, queued, deadline_in(runtime.settings.routing.send_budget))
+        await runtime.database.writer.submit(op)
+
+
+def _bulk_items(request: BulkRequest) -> list[tuple[str, str | None, dict[str, Any]]]:
+    if (request.recipients is None) == (request.messages is None):
+        raise ValidationFailed(
+            "Give either 'recipients' (with 'body') or 'messages'.", param="recipients"
+        )
+    if request.recipients is not None:
+        items = [(to, request.body, {}) for to in request.recipients]
+    else:
+        items = [(item.to, item.body or request.body, _overrides(item)) for item in request.messages or []]
+    if not items:
+        raise ValidationFailed("At least one recipient is required.", param="recipients")
+    if len(items) > MAX_RECIPIENTS:
+        raise ValidationFailed(
+            f"{len(items)} recipients; at most {MAX_RECIPIENTS} per request.",
+            code="too_many_recipients", param="recipients",
+        )
+    return items
+
+
+def _overrides(item: Any) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if item.reference is not None:
+        overrides["reference"] = item.reference
+    if item.send_at is not None:
+        overrides["send_at"] = _schedule(item.send_at, utcnow(), "send_at")
+    return overrides
+
+
+def _bulk_result(bulk_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {name: 0 for name in (st.SENT, st.FAILED, st.QUEUED, st.SCHEDULED)}
+    for item in items:
+        if item["status"] in counts:
+            counts[item["status"]] += 1
+    return {"id": bulk_id, "object": "bulk_result", "total": len(items), "sent": counts[st.SENT],
+            "failed": counts[st.FAILED], "queued": counts[st.QUEUED],
+            "scheduled": counts[st.SCHEDULED], "messages": items}
+
+
+async def get_message(session: AsyncSession, account_id: str, message_id: str) -> dict[str, Any]:
+    row = await MessageRepository(session).get(account_id, message_id)
+    if row is None:
+        raise NotFound(f"No message {message_id}.", param="id")
+    return message_to_dict(row)
+
+
+async def list_messages(
+    session: AsyncSession, account_id: str, filters: dict[str, Any], offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await MessageRepository(session).list(account_id, filters, offset, limit)
+    return [message_to_dict(row) for row in rows], total
+
+
+async def cancel_message(
+    session: AsyncSession, principal: Principal, message_id: str
+) -> dict[str, Any]:
+    repository = MessageRepository(session)
+    now = utcnow()
+    row = await repository.cancel(principal.account_id, message_id, now)
+    if row is None:
+        current = await repository.get(principal.account_id, message_id)
+        if current is None:
+            raise NotFound(f"No message {message_id}.", param="id")
+        raise Conflict(
+            f"A message in status '{current['status']}' cannot be cancelled.",
+            code="message_not_cancellable",
+        )
+    if row["mode"] == "live" and row["cost_units"]:
+        await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
+    return message_to_dict(row)

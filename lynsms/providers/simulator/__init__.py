@@ -1,0 +1,3 @@
+from lynsms.providers.simulator.adapter import MAGIC_NUMBERS, SimulatorProvider
+
+__all__ = ["MAGIC_NUMBERS", "SimulatorProvider"]

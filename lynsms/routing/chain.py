@@ -1,0 +1,70 @@
+"""Walking a provider chain (seed 001): retryable errors hand off, hard errors stop.
+
+Every attempt is recorded. The walk never starts a new attempt after
+``deadline`` (the request's time budget); what is left is the worker's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from lynsms.providers.base import OutboundSms, Provider, ProviderError, ProviderUnavailable
+from lynsms.routing.service import Chain
+
+
+@dataclass(slots=True)
+class Attempt:
+    provider: str
+    outcome: str  # accepted | retryable | failed
+    latency_ms: int
+    provider_message_id: str | None = None
+    error: ProviderError | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: str  # sent | failed | queued (retryable exhaustion or budget spent)
+    route_id: int | None
+    provider: str | None = None
+    provider_message_id: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    error: ProviderError | None = None
+
+
+async def walk(
+    providers: dict[str, Provider], chain: Chain, sms: OutboundSms, deadline: float
+) -> Outcome:
+    outcome = Outcome(status="queued", route_id=chain.route_id)
+    for name in chain.providers:
+        if outcome.attempts and time.monotonic() >= deadline:
+            break
+        attempt = await _attempt(name, providers[name], sms)
+        outcome.attempts.append(attempt)
+        outcome.provider = name
+        if attempt.outcome == "accepted":
+            outcome.status, outcome.provider_message_id = "sent", attempt.provider_message_id
+            outcome.error = None
+            return outcome
+        outcome.error = attempt.error
+        if attempt.outcome == "failed":
+            outcome.status = "failed"
+            return outcome
+    return outcome
+
+
+async def _attempt(name: str, provider: Provider, sms: OutboundSms) -> Attempt:
+    started = time.monotonic()
+    try:
+        result = await provider.send(sms)
+    except ProviderError as exc:
+        kind = "retryable" if exc.retryable else "failed"
+        return Attempt(name, kind, _ms(started), error=exc)
+    except Exception as exc:  # an adapter bug must not lose the message: retry later
+        error = ProviderUnavailable(f"adapter error: {type(exc).__name__}")
+        return Attempt(name, "retryable", _ms(started), error=error)
+    return Attempt(name, "accepted", _ms(started), provider_message_id=result.provider_message_id)
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,93 @@
+"""Which providers a message goes to, in which order (seed 001, API.md §4 and §10).
+
+``route_id`` forces a route; otherwise the cheapest route covering the
+destination country, then by ``priority``, then by ``id``. ``provider`` puts
+that provider first. Test keys, and live keys while no real provider is
+configured, go to the built-in simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lynsms.config import RouteSettings, Settings
+from lynsms.exceptions import ValidationFailed
+from lynsms.kit.money import to_units
+from lynsms.providers.base import Provider
+
+SIMULATOR = "simulator"
+PROVIDER_NAMES = ("twilio", "sinch", "infobip", "clicksend")
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    route_id: int | None
+    providers: tuple[str, ...]
+
+
+_SIMULATED = Chain(route_id=None, providers=(SIMULATOR,))
+
+
+class Router:
+    def __init__(self, settings: Settings, providers: Mapping[str, Provider]) -> None:
+        self.providers = dict(providers)
+        self.real = tuple(name for name in self.providers if name != SIMULATOR)
+        self.routes = {route.id: route for route in settings.routes}
+        self._costs = {
+            name: {code.upper(): to_units(v) for code, v in table.items()}
+            for name, table in settings.costs.items()
+        }
+
+    @property
+    def simulated(self) -> bool:
+        """Live traffic goes to the simulator: no real provider is configured."""
+        return not self.real
+
+    def chain(
+        self, *, test: bool, country: str, provider: str | None = None, route_id: int | None = None
+    ) -> Chain:
+        if test or self.simulated:
+            return _SIMULATED
+        if provider is not None and provider not in self.real:
+            raise ValidationFailed(
+                f"Provider '{provider}' is not configured; configured: {', '.join(self.real)}.",
+                code="unknown_provider", param="provider",
+            )
+        route = self._route(country, route_id)
+        names = tuple(route.providers) if route else self.real
+        names = tuple(name for name in names if name in self.providers)
+        if provider is not None:
+            names = (provider, *(name for name in names if name != provider))
+        return Chain(route_id=route.id if route else None, providers=names)
+
+    def _route(self, country: str, route_id: int | None) -> RouteSettings | None:
+        if route_id is not None:
+            route = self.routes.get(route_id)
+            if route is None:
+                raise ValidationFailed(f"No route {route_id}.", code="unknown_route", param="route_id")
+            if not _covers(route, country):
+                raise ValidationFailed(
+                    f"Route {route_id} does not cover {country}.", code="route_not_applicable",
+                    param="route_id",
+                )
+            return route
+        candidates = [route for route in self.routes.values() if _covers(route, country)]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda route: self._order(route, country))
+
+    def _order(self, route: RouteSettings, country: str) -> tuple[int, int, int, int]:
+        cost = self.cost(route.providers[0], country) if route.providers else None
+        return (cost is None, cost or 0, route.priority, route.id)
+
+    def cost(self, provider: str, country: str) -> int | None:
+        """What ``provider`` charges us per segment to ``country`` (units), if configured."""
+        table = self._costs.get(provider)
+        if table is None:
+            return None
+        return table.get(country, table.get("DEFAULT"))
+
+
+def _covers(route: RouteSettings, country: str) -> bool:
+    return "*" in route.countries or country in {c.upper() for c in route.countries}

@@ -1,0 +1,52 @@
+"""Everything one process shares between requests and background work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import Request
+
+from lynsms.accounts.auth import KeyCache
+from lynsms.billing.prices import PriceList
+from lynsms.config import Settings
+from lynsms.database import Database
+from lynsms.providers.registry import build_providers
+from lynsms.routing.service import Router
+from lynsms.senders.service import ApprovalCache
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    router: Router
+    prices: PriceList
+    key_cache: KeyCache
+    approvals: ApprovalCache = field(default_factory=ApprovalCache)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Database (with its writer), the shared HTTP client and the provider adapters."""
+    database = Database(settings)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
+        runtime = Runtime(
+            settings=settings, database=database,
+            router=Router(settings, build_providers(settings, client)),
+            prices=PriceList(settings.prices),
+            key_cache=KeyCache(settings.key_cache_seconds if settings.is_sqlite else 0),
+        )
+        await database.start()
+        try:
+            yield runtime
+        finally:
+            await database.close()

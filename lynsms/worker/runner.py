@@ -1,0 +1,98 @@
+"""The dispatcher: sends due messages, retries, and plays the simulator's delivery reports.
+
+Runs in-process under ``lynsms serve`` (unless ``--no-worker``) or alone as
+``lynsms worker``. Every pass claims work with a lease (``locked_until``), so
+a worker that dies loses nothing: its lease runs out and another pass takes
+the work again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from lynsms.accounts.repository import TOUCH_KEYS
+from lynsms.database import WriteOp, session_scope
+from lynsms.kit.clock import utcnow
+from lynsms.kit.logging import get_logger
+from lynsms.messages.dispatch import deadline_in, dispatch
+from lynsms.messages.reports import record_reports
+from lynsms.messages.repository import MessageRepository
+from lynsms.providers.simulator import SimulatorProvider
+from lynsms.routing.service import SIMULATOR
+from lynsms.runtime import Runtime
+
+log = get_logger("lynsms.worker")
+BATCH = 500
+IDLE_SLEEP = 0.2
+
+
+class Worker:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="worker")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout)
+            except TimeoutError:
+                log.warning("worker did not stop in time")
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = await self.tick()
+            except Exception:
+                log.exception("worker pass failed")
+                busy = False
+            if not busy:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), IDLE_SLEEP)
+                except TimeoutError:
+                    pass
+
+    async def tick(self) -> bool:
+        """One pass over every kind of due work; whether there was any."""
+        sent = await self.dispatch_due()
+        reported = await self.simulate_reports()
+        await self.flush_key_usage()
+        return bool(sent or reported)
+
+    async def dispatch_due(self) -> int:
+        settings = self.runtime.settings.routing
+        now = utcnow()
+        lease = now + timedelta(seconds=settings.send_budget + settings.provider_timeout + 5)
+        async with session_scope(self.runtime.database, write=True) as session:
+            rows = await MessageRepository(session).claim_due(now, lease, BATCH)
+        claimed = [dict(row) for row in rows]
+        if claimed:
+            op = await dispatch(self.runtime, claimed, deadline_in(settings.send_budget))
+            await self.runtime.database.writer.submit(op)
+        return len(claimed)
+
+    async def simulate_reports(self) -> int:
+        async with session_scope(self.runtime.database, write=True) as session:
+            repository = MessageRepository(session)
+            due = await repository.due_reports(SIMULATOR, utcnow(), BATCH)
+            reports = []
+            for row in due:
+                report = SimulatorProvider.report_for(row["provider_message_id"], row["to_number"])
+                if report is None:
+                    await repository.clear_due(row["id"])
+                else:
+                    reports.append(report)
+            if reports:
+                await record_reports(session, SIMULATOR, reports)
+        return len(due)
+
+    async def flush_key_usage(self) -> None:
+        used = self.runtime.key_cache.take_used()
+        if used:
+            rows = [{"kid": key_id, "at": at} for key_id, at in used.items()]
+            await self.runtime.database.writer.submit(WriteOp().update(TOUCH_KEYS, rows))
