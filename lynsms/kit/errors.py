@@ -54,6 +54,8 @@ def _problem(raw: Any) -> dict[str, Any]:
 
 
 async def handle_http_error(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc.__cause__, LynSMSError):  # raised while the body was being read
+        return await handle_lynsms_error(request, exc.__cause__)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = "No such endpoint." if exc.status_code == 404 else str(exc.detail)
     return error(exc.status_code, {"code": code, "message": message}, dict(exc.headers or {}))

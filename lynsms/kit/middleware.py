@@ -5,16 +5,13 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lynsms.kit.context import mint_request_id, request_id_var
+from lynsms.exceptions import PayloadTooLarge
 from lynsms.kit.envelope import error
 from lynsms.kit.errors import unexpected_response
 
 MAX_JSON_BODY = 1024 * 1024
 _JSON_PREFIX = "/api/v1/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class RequestContextMiddleware:
@@ -44,7 +41,7 @@ class RequestContextMiddleware:
                 await refusal(scope, receive, send_with_id)
                 return
             await self.app(scope, _limited(receive), send_with_id)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
                 await _too_large()(scope, receive, send_with_id)
         except Exception as exc:  # the last line of defence: an envelope, never a trace
@@ -68,6 +65,11 @@ def _refusal(scope: Scope, headers: dict[str, str]) -> ASGIApp | None:
     return None
 
 
+class BodyTooLarge(PayloadTooLarge):
+    def __init__(self) -> None:
+        super().__init__(f"The request body is over {MAX_JSON_BODY} bytes.")
+
+
 def _too_large() -> ASGIApp:
     return error(413, {"code": "payload_too_large",
                        "message": f"The request body is over {MAX_JSON_BODY} bytes."})
@@ -82,7 +84,7 @@ def _limited(receive: Receive) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > MAX_JSON_BODY:
-                raise _TooLarge
+                raise BodyTooLarge
         return message
 
     return wrapped

@@ -20,7 +20,7 @@ m = messages.c
 # reserves bare column names for the SET clause.
 RECORD_DISPATCH = (
     update(messages)
-    .where(m.id == bindparam("p_id"), m.status.in_((st.QUEUED, st.SCHEDULED)))
+    .where(m.id == bindparam("p_id"), or_(m.status == st.QUEUED, m.status == st.SCHEDULED))
     .values(
         status=bindparam("p_status"),
         provider=bindparam("p_provider"),
