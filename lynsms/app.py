@@ -42,8 +42,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             yield
 
     app = FastAPI(
-        title="LynSMS API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-        docs_url="/docs", openapi_url="/openapi.json", redoc_url=None,
+        title="LynSMS API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
     )
     app.add_middleware(RequestContextMiddleware)
     app.add_exception_handler(LynSMSError, errors.handle_lynsms_error)  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ class PriceSettings(_Section):
 
 class WebhookSettings(_Section):
     retry_schedule: list[float] = Field(
-        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000]
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
     )
 
 
@@ -61,7 +61,9 @@ class SimulatorSettings(_Section):
 
 class DatabaseSettings(_Section):
     batch_max: int = Field(default=500, ge=1)  # writes committed together (group commit)
-    sqlite_synchronous: str = "FULL"  # FULL: every commit survives power loss; NORMAL: process crash only
+    sqlite_synchronous: str = (
+        "FULL"  # FULL: every commit survives power loss; NORMAL: process crash only
+    )
     pool_size: int = Field(default=10, ge=1)
 
     @field_validator("sqlite_synchronous")

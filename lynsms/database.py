@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-
 from sqlalchemy import Table, bindparam, event, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -36,6 +35,7 @@ from sqlalchemy.sql.dml import Update
 
 from lynsms.config import Settings
 from lynsms.exceptions import InsufficientBalance, ServiceUnavailable
+from lynsms.kit.metrics import WRITER_BATCH
 from lynsms.models import Account, Base
 
 log = logging.getLogger("lynsms.database")
@@ -215,6 +215,7 @@ class Writer:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        WRITER_BATCH.observe(len(batch))
         try:
             async with self._engine.begin() as conn:
                 outcomes = await _apply(conn, [pending.op for pending in batch])

@@ -40,7 +40,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
     async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
         runtime = Runtime(
-            settings=settings, database=database,
+            settings=settings,
+            database=database,
             router=Router(settings, build_providers(settings, client)),
             prices=PriceList(settings.prices),
             key_cache=KeyCache(settings.key_cache_seconds if settings.is_sqlite else 0),

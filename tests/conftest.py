@@ -59,13 +59,19 @@ def make_database(backend: str, tmp_dir: str) -> tuple[str, Any]:
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     name = f"lynsms_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_DSN.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + "/" + name
+    url = (
+        PG_ADMIN_DSN.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
+        + "/"
+        + name
+    )
     command.upgrade(alembic_config(url), "head")
     return url, lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     url, drop = make_database(request.param, str(tmp_path_factory.mktemp("db")))
     yield url
     drop()
@@ -96,7 +102,7 @@ class LiveServer:
 
 async def start_server(settings: Settings, *, run_worker: bool = True) -> LiveServer:
     app = create_app(settings, run_worker=run_worker)
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)

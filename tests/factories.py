@@ -39,7 +39,10 @@ async def create_account(runtime: Runtime, balance: str = "10.00") -> str:
 
 
 async def create_key(
-    runtime: Runtime, account_id: str, environment: str = "live", scopes: list[str] | None = None,
+    runtime: Runtime,
+    account_id: str,
+    environment: str = "live",
+    scopes: list[str] | None = None,
     **extra: object,
 ) -> str:
     spec = ApiKeyCreate(environment=environment, scopes=scopes or ["*"], **extra)  # type: ignore[arg-type]

@@ -125,7 +125,8 @@ def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:
         raise AuthenticationError(
-            "Send your API key as 'Authorization: Bearer ds_live_…'.", code="authentication_required"
+            "Send your API key as 'Authorization: Bearer ds_live_…'.",
+            code="authentication_required",
         )
     scheme, _, token = header.partition(" ")
     token = token.strip()

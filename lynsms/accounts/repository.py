@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,9 +13,7 @@ _api_keys: Table = ApiKey.__table__  # type: ignore[assignment]
 
 # For the group-commit writer: rows {"kid": key id, "at": datetime}.
 TOUCH_KEYS = (
-    update(_api_keys)
-    .where(_api_keys.c.id == bindparam("kid"))
-    .values(last_used_at=bindparam("at"))
+    update(_api_keys).where(_api_keys.c.id == bindparam("kid")).values(last_used_at=bindparam("at"))
 )
 
 

@@ -24,7 +24,11 @@ async def create_account(
     session: AsyncSession, *, name: str, email: str, balance: Decimal, currency: str
 ) -> Account:
     account = Account(
-        id=new_id("acct"), name=name, email=email, currency=currency.upper(), balance_units=0,
+        id=new_id("acct"),
+        name=name,
+        email=email,
+        currency=currency.upper(),
+        balance_units=0,
         created_at=utcnow(),
     )
     await AccountRepository(session).add(account)
@@ -45,13 +49,22 @@ async def find_account_by_email(session: AsyncSession, email: str) -> Account | 
     return await AccountRepository(session).get_by_email(email)
 
 
-async def create_key(session: AsyncSession, account_id: str, spec: ApiKeyCreate) -> tuple[ApiKey, str]:
+async def create_key(
+    session: AsyncSession, account_id: str, spec: ApiKeyCreate
+) -> tuple[ApiKey, str]:
     raw = new_secret(f"ds_{spec.environment}_", 24)
     key = ApiKey(
-        id=new_id("key"), account_id=account_id, name=spec.name, environment=spec.environment,
-        scopes=spec.scopes, prefix=raw[:12], key_hash=hash_key(raw),
-        rate_limit_per_minute=spec.rate_limit_per_minute, allowed_ips=spec.allowed_ips,
-        expires_at=spec.expires_at, created_at=utcnow(),
+        id=new_id("key"),
+        account_id=account_id,
+        name=spec.name,
+        environment=spec.environment,
+        scopes=spec.scopes,
+        prefix=raw[:12],
+        key_hash=hash_key(raw),
+        rate_limit_per_minute=spec.rate_limit_per_minute,
+        allowed_ips=spec.allowed_ips,
+        expires_at=spec.expires_at,
+        created_at=utcnow(),
     )
     await ApiKeyRepository(session).add(key)
     return key, raw
@@ -63,13 +76,16 @@ async def create_key_as(
     """A key minting a key: never more scopes, never live from test, never a past expiry."""
     if principal.is_test and spec.environment == "live":
         raise PermissionDenied(
-            "A test key cannot create a live key.", code="environment_not_allowed",
+            "A test key cannot create a live key.",
+            code="environment_not_allowed",
             param="environment",
         )
     if not scope_rules.covers(principal.scopes, set(spec.scopes)):
         raise PermissionDenied(
-            "A key cannot grant scopes it does not have.", code="insufficient_scope",
-            param="scopes", required_scope=",".join(spec.scopes),
+            "A key cannot grant scopes it does not have.",
+            code="insufficient_scope",
+            param="scopes",
+            required_scope=",".join(spec.scopes),
             granted_scopes=sorted(principal.scopes),
         )
     if spec.expires_at is not None and as_utc(spec.expires_at) <= utcnow():
@@ -100,11 +116,17 @@ async def revoke_key(
 
 def key_to_dict(key: ApiKey, raw: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": key.id, "object": "api_key", "name": key.name, "environment": key.environment,
-        "scopes": list(key.scopes), "prefix": key.prefix,
+        "id": key.id,
+        "object": "api_key",
+        "name": key.name,
+        "environment": key.environment,
+        "scopes": list(key.scopes),
+        "prefix": key.prefix,
         "rate_limit_per_minute": key.rate_limit_per_minute,
-        "allowed_ips": list(key.allowed_ips or []), "expires_at": isoformat(key.expires_at),
-        "last_used_at": isoformat(key.last_used_at), "created_at": isoformat(key.created_at),
+        "allowed_ips": list(key.allowed_ips or []),
+        "expires_at": isoformat(key.expires_at),
+        "last_used_at": isoformat(key.last_used_at),
+        "created_at": isoformat(key.created_at),
         "revoked_at": isoformat(key.revoked_at),
     }
     if raw is not None:
@@ -114,7 +136,11 @@ def key_to_dict(key: ApiKey, raw: str | None = None) -> dict[str, Any]:
 
 def account_to_dict(account: Account) -> dict[str, Any]:
     return {
-        "id": account.id, "object": "account", "name": account.name, "email": account.email,
-        "currency": account.currency, "balance": to_number(account.balance_units),
+        "id": account.id,
+        "object": "account",
+        "name": account.name,
+        "email": account.email,
+        "currency": account.currency,
+        "balance": to_number(account.balance_units),
         "created_at": isoformat(account.created_at),
     }

@@ -14,6 +14,8 @@ from lynsms.kit.envelope import Envelope, ok
 router = APIRouter(tags=["billing"])
 
 
-@router.get("/balance", response_model=Envelope[BalanceOut], summary="Current balance (scope billing:read)")
+@router.get(
+    "/balance", response_model=Envelope[BalanceOut], summary="Current balance (scope billing:read)"
+)
 async def get_balance(principal: BillingRead, session: DbSession) -> Response:
     return ok(await service.balance(session, principal.account_id, principal.currency))

@@ -22,7 +22,10 @@ async def top_up(session: AsyncSession, account_id: str, amount: Decimal, descri
     if await BillingRepository(session).balance(account_id) is None:
         raise NotFound(f"No account {account_id}.", param="account_id")
     entry = LedgerEntry(
-        account_id=account_id, kind="topup", amount_units=units, description=description,
+        account_id=account_id,
+        kind="topup",
+        amount_units=units,
+        description=description,
         created_at=utcnow(),
     )
     return await BillingRepository(session).add_entry(entry)
@@ -33,15 +36,21 @@ async def balance(session: AsyncSession, account_id: str, currency: str) -> dict
     if units is None:
         raise NotFound(f"No account {account_id}.")
     return {
-        "object": "balance", "balance": to_number(units), "currency": currency,
+        "object": "balance",
+        "balance": to_number(units),
+        "currency": currency,
         "package_sms_remaining": 0,
     }
 
 
 async def refund(session: AsyncSession, account_id: str, units: int, message_id: str) -> int:
     entry = LedgerEntry(
-        account_id=account_id, kind="refund", amount_units=units, reference_id=message_id,
-        description="refund", created_at=utcnow(),
+        account_id=account_id,
+        kind="refund",
+        amount_units=units,
+        reference_id=message_id,
+        description="refund",
+        created_at=utcnow(),
     )
     return await BillingRepository(session).add_entry(entry)
 
@@ -60,12 +69,19 @@ def add_refunds(op: WriteOp, refunds: list[tuple[str, int, str]]) -> None:
     op.update(REFUND, [{"account": account, "units": units} for account, units, _ in refunds])
     op.insert(
         ledger_entries,
-        [_entry(account, "refund", units, message, "refund") for account, units, message in refunds],
+        [
+            _entry(account, "refund", units, message, "refund")
+            for account, units, message in refunds
+        ],
     )
 
 
 def _entry(account_id: str, kind: str, units: int, reference_id: str, what: str) -> dict[str, Any]:
     return {
-        "account_id": account_id, "kind": kind, "amount_units": units,
-        "reference_id": reference_id, "description": what, "created_at": utcnow(),
+        "account_id": account_id,
+        "kind": kind,
+        "amount_units": units,
+        "reference_id": reference_id,
+        "description": what,
+        "created_at": utcnow(),
     }

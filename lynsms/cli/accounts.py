@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import typer
+from pydantic import ValidationError
 
 from lynsms.accounts import scopes as scope_rules
 from lynsms.accounts import service as accounts_service
@@ -33,8 +34,11 @@ def create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an account with an opening balance."""
-    account = run_in_session(lambda s: accounts_service.create_account(
-        s, name=name, email=email, balance=_amount(balance), currency=currency))
+    account = run_in_session(
+        lambda s: accounts_service.create_account(
+            s, name=name, email=email, balance=_amount(balance), currency=currency
+        )
+    )
     body = accounts_service.account_to_dict(account)
     emit(as_json, body, f"created account {account.id} ({name}), balance {body['balance']}")
 
@@ -42,9 +46,14 @@ def create(
 @accounts_app.command("credit")
 def credit(account_id: str, amount: str, as_json: bool = JsonOption) -> None:
     """Top up an account's balance."""
-    units = run_in_session(lambda s: billing_service.top_up(s, account_id, _amount(amount), "top-up"))
-    emit(as_json, {"account_id": account_id, "balance": to_number(units)},
-         f"{account_id} balance is now {to_number(units):.4f}")
+    units = run_in_session(
+        lambda s: billing_service.top_up(s, account_id, _amount(amount), "top-up")
+    )
+    emit(
+        as_json,
+        {"account_id": account_id, "balance": to_number(units)},
+        f"{account_id} balance is now {to_number(units):.4f}",
+    )
 
 
 @keys_app.command("create")
@@ -59,9 +68,17 @@ def create_key(
     """Mint an API key; the raw key is printed once."""
     if env not in ("live", "test"):
         raise typer.BadParameter("--env must be live or test")
-    spec = ApiKeyCreate(name=name, environment=env,  # type: ignore[arg-type]
-                        scopes=[s.strip() for s in scopes.split(",") if s.strip()],
-                        rate_limit_per_minute=rate_limit_per_minute)
+    try:
+        spec = ApiKeyCreate.model_validate(
+            {
+                "name": name,
+                "environment": env,
+                "scopes": [s.strip() for s in scopes.split(",") if s.strip()],
+                "rate_limit_per_minute": rate_limit_per_minute,
+            }
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"]) from None
 
     async def work(session):  # type: ignore[no-untyped-def]
         await accounts_service.get_account(session, account)

@@ -31,6 +31,10 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         finally:
             await database.engine.dispose()
 
+    from lynsms.cli.db import database_is_empty, upgrade_database
+
+    if database_is_empty():
+        upgrade_database()
     try:
         return asyncio.run(main())
     except LynSMSError as exc:

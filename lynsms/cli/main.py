@@ -35,7 +35,9 @@ DEMO_SENDER = "LynSMS"
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8080, "--port"),
-    no_worker: bool = typer.Option(False, "--no-worker", help="API only; run `lynsms worker` apart."),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="API only; run `lynsms worker` apart."
+    ),
     workers: int = typer.Option(1, "--workers", help="API processes (PostgreSQL for more than 1)."),
 ) -> None:
     """Serve the API (and, unless --no-worker, the dispatcher in the same process)."""
@@ -46,9 +48,17 @@ def serve(
         os.environ["LYNSMS_RUN_WORKER"] = "0"
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
-        "lynsms.app:create_app", factory=True, host=host, port=port, workers=workers,
-        loop="uvloop", http="httptools", access_log=False, log_level="warning",
-        timeout_graceful_shutdown=15, backlog=4096,
+        "lynsms.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=15,
+        backlog=4096,
     )
 
 
@@ -78,6 +88,7 @@ def worker() -> None:
 @senders_app.command("approve")
 def approve_sender(account_id: str, sender: str, as_json: bool = JsonOption) -> None:
     """Approve a sender id (created approved when it does not exist)."""
+
     async def work(session):  # type: ignore[no-untyped-def]
         await accounts_service.get_account(session, account_id)
         return await senders_service.approve(session, account_id, sender)
@@ -88,7 +99,9 @@ def approve_sender(account_id: str, sender: str, as_json: bool = JsonOption) -> 
 
 @app.command()
 def bootstrap(
-    url: str = typer.Option("http://127.0.0.1:8080", "--url", help="Base URL shown in the curl line."),
+    url: str = typer.Option(
+        "http://127.0.0.1:8080", "--url", help="Base URL shown in the curl line."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Idempotent: a demo account, an approved demo sender and a fresh test key."""
@@ -110,9 +123,12 @@ def bootstrap(
     curl = (
         f"curl {url}/api/v1/messages/send -H 'Authorization: Bearer {raw}' "
         "-H 'Content-Type: application/json' "
-        f"-d '{{\"to\": \"+12025550143\", \"from\": \"{DEMO_SENDER}\", "
-        "\"body\": \"Your verification code is 482194\"}'"
+        f'-d \'{{"to": "+12025550143", "from": "{DEMO_SENDER}", '
+        '"body": "Your verification code is 482194"}\''
     )
     payload = {"account_id": account_id, "api_key": raw, "sender": DEMO_SENDER, "curl": curl}
-    emit(as_json, payload, f"account {account_id}\ntest key {raw}\nsender {DEMO_SENDER}\n\n"
-         f"Try it:\n{curl}")
+    emit(
+        as_json,
+        payload,
+        f"account {account_id}\ntest key {raw}\nsender {DEMO_SENDER}\n\nTry it:\n{curl}",
+    )

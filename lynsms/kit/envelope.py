@@ -71,7 +71,9 @@ def ok_page(items: list[Any], pagination: dict[str, Any]) -> Response:
     return render({"success": True, "data": items, "pagination": pagination, "meta": meta()})
 
 
-def error(status_code: int, error_body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def error(
+    status_code: int, error_body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     response = render({"success": False, "error": error_body, "meta": meta()}, status_code)
     if headers:
         response.headers.update(headers)

@@ -16,8 +16,12 @@ from lynsms.kit.logging import get_logger
 
 log = get_logger("lynsms.errors")
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-               415: "unsupported_media_type"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 async def handle_lynsms_error(request: Request, exc: LynSMSError) -> Response:
@@ -28,7 +32,9 @@ async def handle_lynsms_error(request: Request, exc: LynSMSError) -> Response:
 async def handle_validation_error(request: Request, exc: RequestValidationError) -> Response:
     problems = [_problem(e) for e in exc.errors()]
     if any(p["type"] == "json_invalid" for p in problems):
-        return error(400, {"code": "invalid_json", "message": "The request body is not valid JSON."})
+        return error(
+            400, {"code": "invalid_json", "message": "The request body is not valid JSON."}
+        )
     first = problems[0]
     body: dict[str, Any] = {"code": "validation_error", "message": first["message"]}
     if first["param"]:

@@ -38,7 +38,8 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         structlog.processors.format_exc_info,
     ]
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=processors, processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
+        foreign_pre_chain=processors,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler()
     handler.setFormatter(formatter)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-MESSAGES_ACCEPTED = Counter(
-    "lynsms_messages_accepted_total", "Messages accepted", ["mode"]
-)
+MESSAGES_ACCEPTED = Counter("lynsms_messages_accepted_total", "Messages accepted", ["mode"])
 PROVIDER_ATTEMPTS = Counter(
     "lynsms_provider_attempts_total", "Provider hand-overs by outcome", ["provider", "outcome"]
 )
 PROVIDER_LATENCY = Histogram(
-    "lynsms_provider_latency_seconds", "Provider call latency", ["provider"],
+    "lynsms_provider_latency_seconds",
+    "Provider call latency",
+    ["provider"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-STATUS_CHANGES = Counter(
-    "lynsms_message_status_total", "Messages reaching a status", ["status"]
-)
+STATUS_CHANGES = Counter("lynsms_message_status_total", "Messages reaching a status", ["status"])
 WRITER_BATCH = Histogram(
-    "lynsms_writer_batch_size", "Write operations per group commit",
+    "lynsms_writer_batch_size",
+    "Write operations per group commit",
     buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
 DUE_MESSAGES = Gauge("lynsms_worker_claimed", "Messages claimed by the last worker pass")

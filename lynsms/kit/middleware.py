@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lynsms.kit.context import mint_request_id, request_id_var
 from lynsms.exceptions import PayloadTooLarge
+from lynsms.kit.context import mint_request_id, request_id_var
 from lynsms.kit.envelope import error
 from lynsms.kit.errors import unexpected_response
 
@@ -60,8 +60,13 @@ def _refusal(scope: Scope, headers: dict[str, str]) -> ASGIApp | None:
     has_body = (length is not None and length != "0") or "transfer-encoding" in headers
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if has_body and not (content_type == "application/json" or content_type.endswith("+json")):
-        return error(415, {"code": "unsupported_media_type",
-                           "message": "Send the request body as application/json."})
+        return error(
+            415,
+            {
+                "code": "unsupported_media_type",
+                "message": "Send the request body as application/json.",
+            },
+        )
     return None
 
 
@@ -71,8 +76,13 @@ class BodyTooLarge(PayloadTooLarge):
 
 
 def _too_large() -> ASGIApp:
-    return error(413, {"code": "payload_too_large",
-                       "message": f"The request body is over {MAX_JSON_BODY} bytes."})
+    return error(
+        413,
+        {
+            "code": "payload_too_large",
+            "message": f"The request body is over {MAX_JSON_BODY} bytes.",
+        },
+    )
 
 
 def _limited(receive: Receive) -> Receive:

@@ -33,7 +33,9 @@ class Page:
 
 def _page_params(
     page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
-    limit: Annotated[int, Query(ge=1, description="Items per page; above 100 is capped at 100.")] = 20,
+    limit: Annotated[
+        int, Query(ge=1, description="Items per page; above 100 is capped at 100.")
+    ] = 20,
 ) -> Page:
     return Page(page=page, limit=min(limit, MAX_LIMIT))
 

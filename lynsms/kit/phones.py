@@ -30,7 +30,9 @@ def normalise(raw: str, *, bare_digits: bool = False) -> str:
     """``"+1 (202) 555-0143"`` → ``"+12025550143"``; raises ``InvalidNumber``."""
     text = raw.strip()
     if not text or not _ALLOWED.fullmatch(text):
-        raise InvalidNumber("must contain only digits, a leading +, spaces, dashes, dots or brackets")
+        raise InvalidNumber(
+            "must contain only digits, a leading +, spaces, dashes, dots or brackets"
+        )
     digits = _international_digits(text.translate(_STRIP), bare_digits)
     if not digits.isdigit() or not 7 <= len(digits) <= 15:
         raise InvalidNumber("must be an E.164 number of 7 to 15 digits, e.g. +12025550143")
@@ -50,7 +52,9 @@ def _international_digits(text: str, bare_digits: bool) -> str:
         return text[2:]
     if bare_digits and not text.startswith("0"):
         return text
-    raise InvalidNumber("must be in international format with a leading + (national formats are refused)")
+    raise InvalidNumber(
+        "must be in international format with a leading + (national formats are refused)"
+    )
 
 
 @lru_cache(maxsize=131_072)
@@ -60,7 +64,7 @@ def country_of(e164: str) -> str:
     region = phonenumbers.region_code_for_number(number)
     if region and region != "001":
         return region
-    main = phonenumbers.region_code_for_country_code(number.country_code)
+    main = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return main if main and main != "001" else "ZZ"
 
 

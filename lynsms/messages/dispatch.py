@@ -53,11 +53,16 @@ async def dispatch(runtime: Runtime, rows: list[dict[str, Any]], deadline: float
 
 async def _dispatch_one(runtime: Runtime, row: dict[str, Any], deadline: float) -> Outcome:
     chain = runtime.router.chain(
-        test=row["mode"] == "test", country=row["country"],
-        provider=row["requested_provider"], route_id=row["requested_route_id"],
+        test=row["mode"] == "test",
+        country=row["country"],
+        provider=row["requested_provider"],
+        route_id=row["requested_route_id"],
     )
     sms = OutboundSms(
-        message_id=row["id"], to=row["to_number"], sender=row["from_number"], body=row["body"],
+        message_id=row["id"],
+        to=row["to_number"],
+        sender=row["from_number"],
+        body=row["body"],
         validity_seconds=_validity(row),
     )
     return await walk(runtime.router.providers, chain, sms, deadline)
@@ -70,26 +75,44 @@ def _validity(row: dict[str, Any]) -> int | None:
     return max(60, int((expire_at - utcnow()).total_seconds()))
 
 
-def _apply(runtime: Runtime, row: dict[str, Any], outcome: Outcome, now: datetime) -> dict[str, Any]:
+def _apply(
+    runtime: Runtime, row: dict[str, Any], outcome: Outcome, now: datetime
+) -> dict[str, Any]:
     """Move ``row`` to its new state in memory; return the RECORD_DISPATCH parameters."""
     error = outcome.error
     row.update(
-        status=outcome.status, provider=outcome.provider, route_id=outcome.route_id,
+        status=outcome.status,
+        provider=outcome.provider,
+        route_id=outcome.route_id,
         provider_message_id=outcome.provider_message_id,
         attempts=row["attempts"] + len(outcome.attempts),
         error_code=error.code if error else None,
         error_message=_describe(outcome) if error else None,
         sent_at=now if outcome.status == st.SENT else None,
-        next_attempt_at=_next_time(runtime, row, outcome, now), updated_at=now,
+        next_attempt_at=_next_time(runtime, row, outcome, now),
+        updated_at=now,
     )
     return {f"p_{name}": row[name] for name in _RECORDED}
 
 
-_RECORDED = ("id", "status", "provider", "provider_message_id", "route_id", "attempts",
-             "error_code", "error_message", "sent_at", "next_attempt_at", "updated_at")
+_RECORDED = (
+    "id",
+    "status",
+    "provider",
+    "provider_message_id",
+    "route_id",
+    "attempts",
+    "error_code",
+    "error_message",
+    "sent_at",
+    "next_attempt_at",
+    "updated_at",
+)
 
 
-def _next_time(runtime: Runtime, row: dict[str, Any], outcome: Outcome, now: datetime) -> datetime | None:
+def _next_time(
+    runtime: Runtime, row: dict[str, Any], outcome: Outcome, now: datetime
+) -> datetime | None:
     if outcome.status == st.SENT:
         if outcome.provider != SIMULATOR:
             return None
@@ -109,11 +132,14 @@ def _describe(outcome: Outcome) -> str:
 def _attempt_rows(message_id: str, outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
     return [
         {
-            "message_id": message_id, "provider": attempt.provider, "outcome": attempt.outcome,
+            "message_id": message_id,
+            "provider": attempt.provider,
+            "outcome": attempt.outcome,
             "provider_message_id": attempt.provider_message_id,
             "error_code": attempt.error.code if attempt.error else None,
             "error_message": attempt.error.message[:500] if attempt.error else None,
-            "latency_ms": attempt.latency_ms, "created_at": now,
+            "latency_ms": attempt.latency_ms,
+            "created_at": now,
         }
         for attempt in outcome.attempts
     ]

@@ -22,20 +22,31 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(st.ALL) + ")$")]
 
 
-@router.post("/send", status_code=201, response_model=Envelope[MessageOut],
-             summary="Send a single SMS (scope messages:send)")
+@router.post(
+    "/send",
+    status_code=201,
+    response_model=Envelope[MessageOut],
+    summary="Send a single SMS (scope messages:send)",
+)
 async def send_message(body: SendRequest, principal: MessagesSend, runtime: RuntimeDep) -> Response:
     return ok(await service.send_one(runtime, principal, body), 201)
 
 
-@router.post("/bulk", status_code=201, response_model=Envelope[BulkResultOut],
-             summary="Send to up to 1,000 recipients (scope messages:send)")
+@router.post(
+    "/bulk",
+    status_code=201,
+    response_model=Envelope[BulkResultOut],
+    summary="Send to up to 1,000 recipients (scope messages:send)",
+)
 async def send_bulk(body: BulkRequest, principal: MessagesSend, runtime: RuntimeDep) -> Response:
     return ok(await service.send_bulk(runtime, principal, body), 201)
 
 
-@router.get("", response_model=PageEnvelope[MessageOut],
-            summary="List messages, newest first (scope messages:read)")
+@router.get(
+    "",
+    response_model=PageEnvelope[MessageOut],
+    summary="List messages, newest first (scope messages:read)",
+)
 async def list_messages(
     principal: MessagesRead,
     session: DbSession,
@@ -50,7 +61,11 @@ async def list_messages(
     created_before: datetime | None = None,
 ) -> Response:
     filters: dict[str, Any] = {
-        "status": status, "to": to, "from": from_, "reference": reference, "provider": provider,
+        "status": status,
+        "to": to,
+        "from": from_,
+        "reference": reference,
+        "provider": provider,
         "direction": direction,
     }
     filters = {k: v for k, v in filters.items() if v is not None}
@@ -61,13 +76,19 @@ async def list_messages(
     return ok_page(items, page.block(total))
 
 
-@router.get("/{message_id}", response_model=Envelope[MessageOut],
-            summary="Retrieve a message (scope messages:read)")
+@router.get(
+    "/{message_id}",
+    response_model=Envelope[MessageOut],
+    summary="Retrieve a message (scope messages:read)",
+)
 async def get_message(message_id: str, principal: MessagesRead, session: DbSession) -> Response:
     return ok(await service.get_message(session, principal.account_id, message_id))
 
 
-@router.post("/{message_id}/cancel", response_model=Envelope[MessageOut],
-             summary="Cancel a scheduled message (scope messages:send)")
+@router.post(
+    "/{message_id}/cancel",
+    response_model=Envelope[MessageOut],
+    summary="Cancel a scheduled message (scope messages:send)",
+)
 async def cancel_message(message_id: str, principal: MessagesSend, session: DbSession) -> Response:
     return ok(await service.cancel_message(session, principal, message_id))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lynsms.billing import service as billing_service
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
+from lynsms.kit.metrics import STATUS_CHANGES
 from lynsms.messages import status as st
 from lynsms.messages.repository import MessageRepository, move
 from lynsms.providers.base import DeliveryReport
@@ -16,7 +17,9 @@ from lynsms.providers.base import DeliveryReport
 log = get_logger("lynsms.reports")
 
 
-async def record_reports(session: AsyncSession, provider: str, reports: list[DeliveryReport]) -> int:
+async def record_reports(
+    session: AsyncSession, provider: str, reports: list[DeliveryReport]
+) -> int:
     """Apply ``reports``; a repeated or late report changes nothing. Returns how many moved."""
     ids = list({report.provider_message_id for report in reports})
     rows = await MessageRepository(session).by_provider_ids(provider, ids)
@@ -25,8 +28,11 @@ async def record_reports(session: AsyncSession, provider: str, reports: list[Del
     for report in reports:
         row = current.get(report.provider_message_id)
         if row is None:
-            log.warning("report for unknown message", provider=provider,
-                        provider_message_id=report.provider_message_id)
+            log.warning(
+                "report for unknown message",
+                provider=provider,
+                provider_message_id=report.provider_message_id,
+            )
             continue
         if st.allowed(row["status"], report.status) and await _apply(session, row, report):
             moved += 1
@@ -46,4 +52,5 @@ async def _apply(session: AsyncSession, row: dict[str, Any], report: DeliveryRep
     if report.status in st.REFUNDED and row["mode"] == "live" and row["cost_units"]:
         await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
     row["status"] = report.status
+    STATUS_CHANGES.labels(report.status).inc()
     return True

@@ -47,7 +47,7 @@ class MessageRepository:
         )
         return result.mappings().first()
 
-    async def list(
+    async def page(
         self, account_id: str, filters: dict[str, Any], offset: int, limit: int
     ) -> tuple[Sequence[RowMapping], int]:
         where = and_(m.account_id == account_id, *_conditions(filters))
@@ -59,12 +59,15 @@ class MessageRepository:
 
     async def by_provider_ids(self, provider: str, ids: list[str]) -> Sequence[RowMapping]:
         result = await self.session.execute(
-            select(m.id, m.account_id, m.status, m.provider_message_id, m.cost_units, m.mode)
-            .where(m.provider == provider, m.provider_message_id.in_(ids))
+            select(m.id, m.account_id, m.status, m.provider_message_id, m.cost_units, m.mode).where(
+                m.provider == provider, m.provider_message_id.in_(ids)
+            )
         )
         return result.mappings().all()
 
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[RowMapping]:
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[RowMapping]:
         """Take up to ``limit`` due messages (queued or scheduled) for dispatch, under a lease."""
         due = (
             select(m.id)
@@ -76,7 +79,7 @@ class MessageRepository:
             .order_by(m.next_attempt_at)
             .limit(limit)
         )
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         result = await self.session.execute(
             update(messages)
@@ -102,13 +105,13 @@ class MessageRepository:
 
     async def cancel(self, account_id: str, message_id: str, now: datetime) -> RowMapping | None:
         """Cancel if scheduled, or queued with no attempt and no dispatcher holding it."""
-        cancellable = or_(
-            m.status == st.SCHEDULED, and_(m.status == st.QUEUED, m.attempts == 0)
-        )
+        cancellable = or_(m.status == st.SCHEDULED, and_(m.status == st.QUEUED, m.attempts == 0))
         result = await self.session.execute(
             update(messages)
             .where(
-                m.id == message_id, m.account_id == account_id, cancellable,
+                m.id == message_id,
+                m.account_id == account_id,
+                cancellable,
                 or_(m.locked_until.is_(None), m.locked_until < now),
             )
             .values(status=st.CANCELLED, next_attempt_at=None, updated_at=now)
@@ -118,8 +121,14 @@ class MessageRepository:
 
 
 def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    columns = {"status": m.status, "to": m.to_number, "from": m.from_number,
-               "reference": m.reference, "provider": m.provider, "direction": m.direction}
+    columns = {
+        "status": m.status,
+        "to": m.to_number,
+        "from": m.from_number,
+        "reference": m.reference,
+        "provider": m.provider,
+        "direction": m.direction,
+    }
     conditions = [columns[name] == value for name, value in filters.items() if name in columns]
     if filters.get("created_after") is not None:
         conditions.append(m.created_at >= filters["created_after"])
@@ -128,9 +137,7 @@ def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def move(
-    session: AsyncSession, message_id: str, target: str, values: dict[str, Any]
-) -> bool:
+async def move(session: AsyncSession, message_id: str, target: str, values: dict[str, Any]) -> bool:
     """Move one message to ``target`` if the state machine allows it; whether it moved."""
     result = await session.execute(
         update(messages)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lynsms.accounts.schemas import StrictBody
 
-_EXAMPLE_SEND = {
+_EXAMPLE_SEND: dict[str, Any] = {
     "to": "+12025550143",
     "from": "LynSMS",
     "body": "Your verification code is 482194",
@@ -28,7 +28,9 @@ class SendOptions(StrictBody):
     )
     reference: str | None = Field(default=None, max_length=128, description="Echoed in webhooks.")
     send_at: str | None = Field(default=None, description="ISO-8601; schedules the message.")
-    expire_at: str | None = Field(default=None, description="ISO-8601; undelivered after it → expired.")
+    expire_at: str | None = Field(
+        default=None, description="ISO-8601; undelivered after it → expired."
+    )
     validity_period: int | None = Field(
         default=None, ge=60, le=604_800, description="Seconds the message may wait (default 48 h)."
     )
@@ -85,8 +87,15 @@ class MessageOut(BaseModel):
     body: str
     reference: str | None
     status: Literal[
-        "scheduled", "queued", "sent", "delivered", "undelivered", "failed", "expired",
-        "cancelled", "received",
+        "scheduled",
+        "queued",
+        "sent",
+        "delivered",
+        "undelivered",
+        "failed",
+        "expired",
+        "cancelled",
+        "received",
     ]
     encoding: Literal["GSM-7", "UCS-2"]
     segments: int

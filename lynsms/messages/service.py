@@ -15,6 +15,7 @@ from lynsms.database import WriteOp
 from lynsms.exceptions import Conflict, NotFound, ValidationFailed
 from lynsms.kit.clock import parse_timestamp, utcnow
 from lynsms.kit.ids import new_id
+from lynsms.kit.metrics import MESSAGES_ACCEPTED
 from lynsms.kit.phones import InvalidNumber, country_of, normalise
 from lynsms.kit.segments import Segmentation, segment
 from lynsms.messages import status as st
@@ -57,14 +58,21 @@ async def send_one(runtime: Runtime, principal: Principal, request: SendRequest)
 async def send_bulk(runtime: Runtime, principal: Principal, request: BulkRequest) -> dict[str, Any]:
     items = _bulk_items(request)
     common = await _common(runtime, principal, request)
-    bulk_id, segmentations = new_id("blk"), {}
+    bulk_id, segmentations = new_id("blk"), dict[str, Segmentation]()
     rows, results = [], []
     for to, body, overrides in items:
         try:
             row = _row(runtime, principal, common, to, body, overrides, bulk_id, segmentations)
         except ValidationFailed as exc:
-            results.append({"id": None, "to": to, "status": st.FAILED, "cost": 0.0,
-                            "error": {"code": exc.code, "message": exc.message}})
+            results.append(
+                {
+                    "id": None,
+                    "to": to,
+                    "status": st.FAILED,
+                    "cost": 0.0,
+                    "error": {"code": exc.code, "message": exc.message},
+                }
+            )
             continue
         rows.append(row)
         results.append(row)
@@ -83,19 +91,26 @@ async def _common(runtime: Runtime, principal: Principal, options: SendOptions) 
         if not approved:
             raise ValidationFailed(
                 f"Sender '{sender}' is not approved for live sends on this account.",
-                code="sender_not_approved", param="from",
+                code="sender_not_approved",
+                param="from",
             )
     if options.provider is not None and options.provider not in PROVIDER_NAMES:
         raise ValidationFailed(
             f"Unknown provider '{options.provider}'; one of {', '.join(PROVIDER_NAMES)}.",
-            code="unknown_provider", param="provider",
+            code="unknown_provider",
+            param="provider",
         )
     send_at = _schedule(options.send_at, now, "send_at")
     lease = runtime.settings.routing.send_budget + runtime.settings.routing.provider_timeout
     return Common(
-        sender=sender, provider=options.provider, route_id=options.route_id,
-        reference=options.reference, send_at=send_at, expire_at=_expire_at(options.expire_at),
-        validity=timedelta(seconds=options.validity_period) if options.validity_period
+        sender=sender,
+        provider=options.provider,
+        route_id=options.route_id,
+        reference=options.reference,
+        send_at=send_at,
+        expire_at=_expire_at(options.expire_at),
+        validity=timedelta(seconds=options.validity_period)
+        if options.validity_period
         else DEFAULT_VALIDITY,
         locked_until=now + timedelta(seconds=lease + LEASE_MARGIN),
     )
@@ -123,7 +138,9 @@ def _expire_at(raw: str | None) -> datetime | None:
     try:
         return parse_timestamp(raw)
     except ValueError as exc:
-        raise ValidationFailed("'expire_at' is not an ISO-8601 timestamp.", param="expire_at") from exc
+        raise ValidationFailed(
+            "'expire_at' is not an ISO-8601 timestamp.", param="expire_at"
+        ) from exc
 
 
 def _row_expiry(common: Common, start: datetime) -> datetime:
@@ -156,20 +173,38 @@ def _row(
     now = utcnow()
     expire_at = _row_expiry(common, send_at or now)
     return {
-        "id": new_id("msg"), "account_id": principal.account_id, "api_key_id": principal.key_id,
-        "mode": principal.environment, "direction": "outbound", "to_number": to,
-        "from_number": common.sender, "body": text,
+        "id": new_id("msg"),
+        "account_id": principal.account_id,
+        "api_key_id": principal.key_id,
+        "mode": principal.environment,
+        "direction": "outbound",
+        "to_number": to,
+        "from_number": common.sender,
+        "body": text,
         "reference": overrides.get("reference") or common.reference,
-        "status": st.SCHEDULED if send_at else st.QUEUED, "encoding": seg.encoding,
-        "segments": seg.segments, "cost_units": runtime.prices.cost(country, seg.segments),
-        "currency": principal.currency, "country": country, "provider": None,
-        "provider_message_id": None, "route_id": None,
-        "requested_provider": common.provider, "requested_route_id": common.route_id,
-        "attempts": 0, "error_code": None, "error_message": None, "bulk_id": bulk_id,
-        "next_attempt_at": send_at or now, "locked_until": None if send_at else common.locked_until,
+        "status": st.SCHEDULED if send_at else st.QUEUED,
+        "encoding": seg.encoding,
+        "segments": seg.segments,
+        "cost_units": runtime.prices.cost(country, seg.segments),
+        "currency": principal.currency,
+        "country": country,
+        "provider": None,
+        "provider_message_id": None,
+        "route_id": None,
+        "requested_provider": common.provider,
+        "requested_route_id": common.route_id,
+        "attempts": 0,
+        "error_code": None,
+        "error_message": None,
+        "bulk_id": bulk_id,
+        "next_attempt_at": send_at or now,
+        "locked_until": None if send_at else common.locked_until,
         "expire_at": expire_at,
-        "send_at": send_at, "sent_at": None, "delivered_at": None,
-        "created_at": now, "updated_at": now,
+        "send_at": send_at,
+        "sent_at": None,
+        "delivered_at": None,
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -177,9 +212,7 @@ def _recipient(raw: str) -> str:
     try:
         return normalise(raw)
     except InvalidNumber as exc:
-        raise ValidationFailed(
-            f"'{raw}' {exc}.", code="invalid_phone_number", param="to"
-        ) from exc
+        raise ValidationFailed(f"'{raw}' {exc}.", code="invalid_phone_number", param="to") from exc
 
 
 def _body(body: str | None) -> str:
@@ -188,7 +221,8 @@ def _body(body: str | None) -> str:
     if len(body) > MAX_BODY:
         raise ValidationFailed(
             f"The body has {len(body)} characters; the limit is {MAX_BODY}.",
-            code="message_too_long", param="body",
+            code="message_too_long",
+            param="body",
         )
     return body
 
@@ -211,6 +245,7 @@ async def _accept(
         total = sum(row["cost_units"] for row in rows)
         billing_service.add_debit(op, principal.account_id, total, reference, what)
     await runtime.database.writer.submit(op)
+    MESSAGES_ACCEPTED.labels(principal.environment).inc(len(rows))
 
 
 async def _dispatch_now(runtime: Runtime, rows: list[dict[str, Any]]) -> None:
@@ -225,16 +260,21 @@ def _bulk_items(request: BulkRequest) -> list[tuple[str, str | None, dict[str, A
         raise ValidationFailed(
             "Give either 'recipients' (with 'body') or 'messages'.", param="recipients"
         )
+    items: list[tuple[str, str | None, dict[str, Any]]]
     if request.recipients is not None:
         items = [(to, request.body, {}) for to in request.recipients]
     else:
-        items = [(item.to, item.body or request.body, _overrides(item)) for item in request.messages or []]
+        items = [
+            (item.to, item.body or request.body, _overrides(item))
+            for item in request.messages or []
+        ]
     if not items:
         raise ValidationFailed("At least one recipient is required.", param="recipients")
     if len(items) > MAX_RECIPIENTS:
         raise ValidationFailed(
             f"{len(items)} recipients; at most {MAX_RECIPIENTS} per request.",
-            code="too_many_recipients", param="recipients",
+            code="too_many_recipients",
+            param="recipients",
         )
     return items
 
@@ -253,9 +293,16 @@ def _bulk_result(bulk_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     for item in items:
         if item["status"] in counts:
             counts[item["status"]] += 1
-    return {"id": bulk_id, "object": "bulk_result", "total": len(items), "sent": counts[st.SENT],
-            "failed": counts[st.FAILED], "queued": counts[st.QUEUED],
-            "scheduled": counts[st.SCHEDULED], "messages": items}
+    return {
+        "id": bulk_id,
+        "object": "bulk_result",
+        "total": len(items),
+        "sent": counts[st.SENT],
+        "failed": counts[st.FAILED],
+        "queued": counts[st.QUEUED],
+        "scheduled": counts[st.SCHEDULED],
+        "messages": items,
+    }
 
 
 async def get_message(session: AsyncSession, account_id: str, message_id: str) -> dict[str, Any]:
@@ -268,7 +315,7 @@ async def get_message(session: AsyncSession, account_id: str, message_id: str) -
 async def list_messages(
     session: AsyncSession, account_id: str, filters: dict[str, Any], offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    rows, total = await MessageRepository(session).list(account_id, filters, offset, limit)
+    rows, total = await MessageRepository(session).page(account_id, filters, offset, limit)
     return [message_to_dict(row) for row in rows], total
 
 

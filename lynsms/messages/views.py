@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from lynsms.kit.clock import isoformat
 from lynsms.kit.money import to_number
 
 
-def message_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def message_to_dict(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
     return {
         "id": row["id"],
         "object": "message",
@@ -37,13 +39,13 @@ def message_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _error(row: Mapping[str, Any]) -> dict[str, str] | None:
+def _error(row: Mapping[str, Any] | RowMapping) -> dict[str, str] | None:
     if row["error_code"] is None:
         return None
     return {"code": row["error_code"], "message": row["error_message"] or ""}
 
 
-def bulk_item(row: Mapping[str, Any]) -> dict[str, Any]:
+def bulk_item(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
     return {
         "id": row["id"],
         "to": row["to_number"],

@@ -10,7 +10,9 @@ from lynsms.models.base import Base, UTCDateTime
 
 class Sender(Base):
     __tablename__ = "senders"
-    __table_args__ = (UniqueConstraint("account_id", "sender_id", name="uq_senders_account_sender"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "sender_id", name="uq_senders_account_sender"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))

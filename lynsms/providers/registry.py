@@ -32,9 +32,13 @@ def build_providers(settings: Settings, client: httpx.AsyncClient) -> dict[str, 
     return providers
 
 
-def _build(name: str, section: dict[str, Any], client: httpx.AsyncClient, timeout: float) -> Provider:
+def _build(
+    name: str, section: dict[str, Any], client: httpx.AsyncClient, timeout: float
+) -> Provider:
     if name not in ADAPTERS:
-        raise ProviderConfigError(f"[providers.{name}]: unknown provider; one of {', '.join(ADAPTERS)}")
+        raise ProviderConfigError(
+            f"[providers.{name}]: unknown provider; one of {', '.join(ADAPTERS)}"
+        )
     module_name, config_name, provider_name = ADAPTERS[name]
     module = importlib.import_module(module_name)
     config_class: type[BaseModel] = getattr(module, config_name)

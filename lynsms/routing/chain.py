@@ -9,8 +9,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from lynsms.kit.logging import get_logger
+from lynsms.kit.metrics import PROVIDER_ATTEMPTS, PROVIDER_LATENCY
 from lynsms.providers.base import OutboundSms, Provider, ProviderError, ProviderUnavailable
 from lynsms.routing.service import Chain
+
+log = get_logger("lynsms.routing")
 
 
 @dataclass(slots=True)
@@ -58,12 +62,22 @@ async def _attempt(name: str, provider: Provider, sms: OutboundSms) -> Attempt:
     try:
         result = await provider.send(sms)
     except ProviderError as exc:
-        kind = "retryable" if exc.retryable else "failed"
-        return Attempt(name, kind, _ms(started), error=exc)
+        return _record(
+            Attempt(name, "retryable" if exc.retryable else "failed", _ms(started), error=exc)
+        )
     except Exception as exc:  # an adapter bug must not lose the message: retry later
+        log.error("provider adapter raised", provider=name, exc_info=exc)
         error = ProviderUnavailable(f"adapter error: {type(exc).__name__}")
-        return Attempt(name, "retryable", _ms(started), error=error)
-    return Attempt(name, "accepted", _ms(started), provider_message_id=result.provider_message_id)
+        return _record(Attempt(name, "retryable", _ms(started), error=error))
+    return _record(
+        Attempt(name, "accepted", _ms(started), provider_message_id=result.provider_message_id)
+    )
+
+
+def _record(attempt: Attempt) -> Attempt:
+    PROVIDER_ATTEMPTS.labels(attempt.provider, attempt.outcome).inc()
+    PROVIDER_LATENCY.labels(attempt.provider).observe(attempt.latency_ms / 1000)
+    return attempt
 
 
 def _ms(started: float) -> int:

@@ -52,7 +52,8 @@ class Router:
         if provider is not None and provider not in self.real:
             raise ValidationFailed(
                 f"Provider '{provider}' is not configured; configured: {', '.join(self.real)}.",
-                code="unknown_provider", param="provider",
+                code="unknown_provider",
+                param="provider",
             )
         route = self._route(country, route_id)
         names = tuple(route.providers) if route else self.real
@@ -65,10 +66,13 @@ class Router:
         if route_id is not None:
             route = self.routes.get(route_id)
             if route is None:
-                raise ValidationFailed(f"No route {route_id}.", code="unknown_route", param="route_id")
+                raise ValidationFailed(
+                    f"No route {route_id}.", code="unknown_route", param="route_id"
+                )
             if not _covers(route, country):
                 raise ValidationFailed(
-                    f"Route {route_id} does not cover {country}.", code="route_not_applicable",
+                    f"Route {route_id} does not cover {country}.",
+                    code="route_not_applicable",
                     param="route_id",
                 )
             return route

@@ -15,19 +15,34 @@ from lynsms.senders.schemas import SenderCreate, SenderOut
 router = APIRouter(prefix="/senders", tags=["senders"])
 
 
-@router.get("", response_model=PageEnvelope[SenderOut], summary="List sender ids (scope senders:read)")
+@router.get(
+    "", response_model=PageEnvelope[SenderOut], summary="List sender ids (scope senders:read)"
+)
 async def list_senders(principal: SendersRead, session: DbSession, page: PageParams) -> Response:
-    senders, total = await service.list_senders(session, principal.account_id, page.offset, page.limit)
+    senders, total = await service.list_senders(
+        session, principal.account_id, page.offset, page.limit
+    )
     return ok_page([service.sender_to_dict(s) for s in senders], page.block(total))
 
 
-@router.post("/create", status_code=201, response_model=Envelope[SenderOut],
-             summary="Register a sender id; it starts pending (scope senders:write)")
-async def create_sender(body: SenderCreate, principal: SendersWrite, session: DbSession) -> Response:
-    return ok(service.sender_to_dict(await service.register(session, principal.account_id, body)), 201)
+@router.post(
+    "/create",
+    status_code=201,
+    response_model=Envelope[SenderOut],
+    summary="Register a sender id; it starts pending (scope senders:write)",
+)
+async def create_sender(
+    body: SenderCreate, principal: SendersWrite, session: DbSession
+) -> Response:
+    return ok(
+        service.sender_to_dict(await service.register(session, principal.account_id, body)), 201
+    )
 
 
-@router.get("/{sender_pk}", response_model=Envelope[SenderOut],
-            summary="Retrieve a sender id (scope senders:read)")
+@router.get(
+    "/{sender_pk}",
+    response_model=Envelope[SenderOut],
+    summary="Retrieve a sender id (scope senders:read)",
+)
 async def get_sender(sender_pk: str, principal: SendersRead, session: DbSession) -> Response:
     return ok(service.sender_to_dict(await service.get(session, principal.account_id, sender_pk)))

@@ -22,7 +22,9 @@ def canonical(sender_id: str) -> tuple[str, str]:
     if kind is None:
         raise ValidationFailed(
             "'from' must be up to 11 letters/digits with at least one letter, an E.164 long code "
-            "or a 3-8 digit short code.", code="invalid_sender", param="from",
+            "or a 3-8 digit short code.",
+            code="invalid_sender",
+            param="from",
         )
     return (normalise(sender_id) if kind == "long_code" else sender_id), kind
 
@@ -36,10 +38,17 @@ async def register(session: AsyncSession, account_id: str, spec: SenderCreate) -
         raise ValidationFailed(f"'{spec.sender_id}' is a {kind}, not a {spec.type}.", param="type")
     repository = SenderRepository(session)
     if await repository.find(account_id, value) is not None:
-        raise Conflict(f"Sender '{value}' is already registered.", code="sender_exists", param="sender_id")
+        raise Conflict(
+            f"Sender '{value}' is already registered.", code="sender_exists", param="sender_id"
+        )
     sender = Sender(
-        id=new_id("snd"), account_id=account_id, sender_id=value, type=kind, status="pending",
-        countries=[c.upper() for c in spec.countries], created_at=utcnow(),
+        id=new_id("snd"),
+        account_id=account_id,
+        sender_id=value,
+        type=kind,
+        status="pending",
+        countries=[c.upper() for c in spec.countries],
+        created_at=utcnow(),
     )
     await repository.add(sender)
     return sender
@@ -52,8 +61,13 @@ async def approve(session: AsyncSession, account_id: str, sender_id: str) -> Sen
     sender = await repository.find(account_id, value)
     if sender is None:
         sender = Sender(
-            id=new_id("snd"), account_id=account_id, sender_id=value, type=kind,
-            status="approved", countries=[], created_at=utcnow(),
+            id=new_id("snd"),
+            account_id=account_id,
+            sender_id=value,
+            type=kind,
+            status="approved",
+            countries=[],
+            created_at=utcnow(),
         )
         await repository.add(sender)
     sender.status = "approved"
@@ -95,7 +109,11 @@ class ApprovalCache:
 
 def sender_to_dict(sender: Sender) -> dict[str, Any]:
     return {
-        "id": sender.id, "object": "sender", "sender_id": sender.sender_id, "type": sender.type,
-        "status": sender.status, "countries": list(sender.countries or []),
+        "id": sender.id,
+        "object": "sender",
+        "sender_id": sender.sender_id,
+        "type": sender.type,
+        "status": sender.status,
+        "countries": list(sender.countries or []),
         "created_at": isoformat(sender.created_at),
     }

@@ -9,6 +9,7 @@ the work again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from lynsms.accounts.repository import TOUCH_KEYS
@@ -52,10 +53,8 @@ class Worker:
                 log.exception("worker pass failed")
                 busy = False
             if not busy:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), IDLE_SLEEP)
-                except TimeoutError:
-                    pass
 
     async def tick(self) -> bool:
         """One pass over every kind of due work; whether there was any."""

@@ -6,9 +6,14 @@ from tests.factories import create_key
 async def test_create_list_and_use_a_key(api, customer):
     response = await api.post(
         "/api-keys/create",
-        json={"name": "ci", "environment": "live", "scopes": ["messages:send", "messages:read"],
-              "rate_limit_per_minute": 600, "allowed_ips": ["127.0.0.1"],
-              "expires_at": "2099-01-01T00:00:00Z"},
+        json={
+            "name": "ci",
+            "environment": "live",
+            "scopes": ["messages:send", "messages:read"],
+            "rate_limit_per_minute": 600,
+            "allowed_ips": ["127.0.0.1"],
+            "expires_at": "2099-01-01T00:00:00Z",
+        },
         headers=customer.live,
     )
     assert response.status_code == 201, response.text
@@ -27,8 +32,9 @@ async def test_create_list_and_use_a_key(api, customer):
 
 
 async def test_no_privilege_escalation(api, customer, server):
-    narrow = await create_key(server.runtime, customer.account_id, "live",
-                              scopes=["api_keys:write", "messages:read"])
+    narrow = await create_key(
+        server.runtime, customer.account_id, "live", scopes=["api_keys:write", "messages:read"]
+    )
     headers = {"Authorization": f"Bearer {narrow}"}
     for scopes in (["*"], ["messages:send"], ["messages:read", "billing:read"]):
         response = await api.post("/api-keys/create", json={"scopes": scopes}, headers=headers)
@@ -39,7 +45,9 @@ async def test_no_privilege_escalation(api, customer, server):
 
 
 async def test_test_key_cannot_mint_a_live_key(api, customer):
-    response = await api.post("/api-keys/create", json={"environment": "live"}, headers=customer.test)
+    response = await api.post(
+        "/api-keys/create", json={"environment": "live"}, headers=customer.test
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "environment_not_allowed"
     ok = await api.post("/api-keys/create", json={"environment": "test"}, headers=customer.test)

@@ -22,16 +22,28 @@ async def test_missing_key(api):
     assert error_of(await api.get("/account"), 401)["code"] == "authentication_required"
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer ds_live_nope", "Bearer sk_live_abc", "Basic Zm9vOmJhcg==", "Bearer", "ds_live_x",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer ds_live_nope",
+        "Bearer sk_live_abc",
+        "Basic Zm9vOmJhcg==",
+        "Bearer",
+        "ds_live_x",
+    ],
+)
 async def test_invalid_key(api, header):
-    assert error_of(await api.get("/account", headers={"Authorization": header}), 401)["code"] == "invalid_api_key"
+    assert (
+        error_of(await api.get("/account", headers={"Authorization": header}), 401)["code"]
+        == "invalid_api_key"
+    )
 
 
 async def test_revocation_takes_effect_on_the_next_request(api, customer, server):
     spare = await create_key(server.runtime, customer.account_id, "live")
-    assert (await api.get("/account", headers={"Authorization": f"Bearer {spare}"})).status_code == 200
+    assert (
+        await api.get("/account", headers={"Authorization": f"Bearer {spare}"})
+    ).status_code == 200
     keys = (await api.get("/api-keys?limit=100", headers=customer.live)).json()["data"]
     spare_id = next(k["id"] for k in keys if spare.startswith(k["prefix"]))
     revoked = await api.delete(f"/api-keys/{spare_id}", headers=customer.live)
@@ -44,7 +56,9 @@ async def test_revocation_takes_effect_on_the_next_request(api, customer, server
 async def test_expired_key(api, customer, server):
     soon = datetime.now(UTC) + timedelta(seconds=1)
     raw = await create_key(server.runtime, customer.account_id, "live", expires_at=soon)
-    assert (await api.get("/account", headers={"Authorization": f"Bearer {raw}"})).status_code == 200
+    assert (
+        await api.get("/account", headers={"Authorization": f"Bearer {raw}"})
+    ).status_code == 200
     import asyncio
 
     await asyncio.sleep(1.2)
@@ -53,17 +67,24 @@ async def test_expired_key(api, customer, server):
 
 
 async def test_ip_allowlist(api, customer, server):
-    elsewhere = await create_key(server.runtime, customer.account_id, "live", allowed_ips=["10.1.0.0/16"])
-    here = await create_key(server.runtime, customer.account_id, "live", allowed_ips=["127.0.0.0/8"])
+    elsewhere = await create_key(
+        server.runtime, customer.account_id, "live", allowed_ips=["10.1.0.0/16"]
+    )
+    here = await create_key(
+        server.runtime, customer.account_id, "live", allowed_ips=["127.0.0.0/8"]
+    )
     refused = await api.get("/account", headers={"Authorization": f"Bearer {elsewhere}"})
     assert error_of(refused, 403)["code"] == "ip_not_allowed"
-    assert (await api.get("/account", headers={"Authorization": f"Bearer {here}"})).status_code == 200
+    assert (
+        await api.get("/account", headers={"Authorization": f"Bearer {here}"})
+    ).status_code == 200
 
 
 async def test_insufficient_scope_names_what_is_missing(api, customer, server):
     raw = await create_key(server.runtime, customer.account_id, "live", scopes=["messages:read"])
     response = await api.post(
-        "/messages/send", json={"to": "+12025550143", "from": "LynSMS", "body": "x"},
+        "/messages/send",
+        json={"to": "+12025550143", "from": "LynSMS", "body": "x"},
         headers={"Authorization": f"Bearer {raw}"},
     )
     error = error_of(response, 403)
@@ -77,7 +98,11 @@ async def test_keys_are_stored_hashed_and_last_use_is_recorded(api, customer, se
 
     await api.get("/account", headers=customer.live)
     async with session_scope(server.runtime.database, write=False) as session:
-        keys = (await session.execute(select(ApiKey).where(ApiKey.account_id == customer.account_id))).scalars().all()
+        keys = (
+            (await session.execute(select(ApiKey).where(ApiKey.account_id == customer.account_id)))
+            .scalars()
+            .all()
+        )
     for key in keys:
         assert customer.live_key not in (key.key_hash, key.prefix)
         assert len(key.key_hash) == 64

@@ -22,14 +22,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 
-class Behaviour(str, Enum):
+class Behaviour(StrEnum):
     OK = "ok"  # accept the message
     SERVER_ERROR = "server_error"  # HTTP 5xx in the provider's format
     THROTTLE = "throttle"  # HTTP 429 in the provider's format
@@ -109,7 +109,7 @@ class FakeProvider:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self, port: int = 0) -> FakeProvider:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]

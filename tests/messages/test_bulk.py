@@ -13,11 +13,21 @@ async def test_seed_bulk_returns_a_bulk_result(api, customer):
     data = response.json()["data"]
     assert data["object"] == "bulk_result"
     assert data["id"].startswith("blk_")
-    assert (data["total"], data["sent"], data["failed"], data["queued"], data["scheduled"]) == (3, 3, 0, 0, 0)
+    assert (data["total"], data["sent"], data["failed"], data["queued"], data["scheduled"]) == (
+        3,
+        3,
+        0,
+        0,
+        0,
+    )
     assert [m["to"] for m in data["messages"]] == SEED_BULK["recipients"]
-    assert all(m["status"] == "sent" and m["cost"] == 0.05 and m["error"] is None for m in data["messages"])
+    assert all(
+        m["status"] == "sent" and m["cost"] == 0.05 and m["error"] is None for m in data["messages"]
+    )
     # the em dash makes the body UCS-2: each recipient is its own, retrievable message
-    one = (await api.get(f"/messages/{data['messages'][0]['id']}", headers=customer.live)).json()["data"]
+    one = (await api.get(f"/messages/{data['messages'][0]['id']}", headers=customer.live)).json()[
+        "data"
+    ]
     assert one["encoding"] == "UCS-2" and one["body"] == SEED_BULK["body"]
     balance = (await api.get("/balance", headers=customer.live)).json()["data"]["balance"]
     assert balance == 9.85
@@ -44,7 +54,9 @@ async def test_messages_shape_with_own_bodies_and_references(api, customer):
     }
     data = (await api.post("/messages/bulk", json=payload, headers=customer.live)).json()["data"]
     assert data["sent"] == 2
-    second = (await api.get(f"/messages/{data['messages'][1]['id']}", headers=customer.live)).json()["data"]
+    second = (
+        await api.get(f"/messages/{data['messages'][1]['id']}", headers=customer.live)
+    ).json()["data"]
     assert (second["segments"], second["reference"], second["cost"]) == (2, "r2", 0.1)
 
 
@@ -66,7 +78,8 @@ async def test_more_than_1000_recipients(api, customer):
     response = await api.post("/messages/bulk", json=payload, headers=customer.test)
     assert response.status_code == 422
     assert response.json()["error"] == {
-        "code": "too_many_recipients", "message": "1001 recipients; at most 1000 per request.",
+        "code": "too_many_recipients",
+        "message": "1001 recipients; at most 1000 per request.",
         "param": "recipients",
     }
 
@@ -88,7 +101,9 @@ async def test_recipients_and_messages_are_exclusive(api, customer):
 
 
 async def test_empty_recipients(api, customer):
-    response = await api.post("/messages/bulk", json={**SEED_BULK, "recipients": []}, headers=customer.test)
+    response = await api.post(
+        "/messages/bulk", json={**SEED_BULK, "recipients": []}, headers=customer.test
+    )
     assert response.status_code == 422
 
 

@@ -9,30 +9,42 @@ from tests.factories import create_customer
 async def filled(api, server):
     customer = await create_customer(server.runtime)
     for i, to in enumerate(["+12025550143", "+447700900100", "+12025550143", "+15005550001"]):
-        await api.post("/messages/send", json={"to": to, "from": "LynSMS", "body": f"m{i}",
-                                                "reference": f"ref-{i % 2}"}, headers=customer.live)
+        await api.post(
+            "/messages/send",
+            json={"to": to, "from": "LynSMS", "body": f"m{i}", "reference": f"ref-{i % 2}"},
+            headers=customer.live,
+        )
     return customer
 
 
 async def test_newest_first_with_pagination(api, filled):
     page1 = (await api.get("/messages?limit=3", headers=filled.live)).json()
-    assert page1["pagination"] == {"page": 1, "limit": 3, "total_items": 4, "total_pages": 2,
-                                   "has_next": True, "has_prev": False}
+    assert page1["pagination"] == {
+        "page": 1,
+        "limit": 3,
+        "total_items": 4,
+        "total_pages": 2,
+        "has_next": True,
+        "has_prev": False,
+    }
     assert [m["body"] for m in page1["data"]] == ["m3", "m2", "m1"]
     page2 = (await api.get("/messages?limit=3&page=2", headers=filled.live)).json()
     assert [m["body"] for m in page2["data"]] == ["m0"]
     assert page2["pagination"]["has_prev"] is True and page2["pagination"]["has_next"] is False
 
 
-@pytest.mark.parametrize(("query", "bodies"), [
-    ("to=%2B12025550143", ["m2", "m0"]),
-    ("reference=ref-1", ["m3", "m1"]),
-    ("status=failed", ["m3"]),
-    ("direction=outbound&provider=simulator&from=LynSMS", ["m3", "m2", "m1", "m0"]),
-    ("direction=inbound", []),
-    ("created_after=2099-01-01T00:00:00Z", []),
-    ("created_before=2099-01-01T00:00:00Z", ["m3", "m2", "m1", "m0"]),
-])
+@pytest.mark.parametrize(
+    ("query", "bodies"),
+    [
+        ("to=%2B12025550143", ["m2", "m0"]),
+        ("reference=ref-1", ["m3", "m1"]),
+        ("status=failed", ["m3"]),
+        ("direction=outbound&provider=simulator&from=LynSMS", ["m3", "m2", "m1", "m0"]),
+        ("direction=inbound", []),
+        ("created_after=2099-01-01T00:00:00Z", []),
+        ("created_before=2099-01-01T00:00:00Z", ["m3", "m2", "m1", "m0"]),
+    ],
+)
 async def test_filters(api, filled, query, bodies):
     data = (await api.get(f"/messages?{query}", headers=filled.live)).json()["data"]
     assert [m["body"] for m in data] == bodies
@@ -43,8 +55,9 @@ async def test_limit_is_capped_at_100(api, filled):
     assert pagination["limit"] == 100
 
 
-@pytest.mark.parametrize("query", ["page=0", "limit=0", "page=-1", "limit=abc", "status=lost",
-                                   "created_after=yesterday"])
+@pytest.mark.parametrize(
+    "query", ["page=0", "limit=0", "page=-1", "limit=abc", "status=lost", "created_after=yesterday"]
+)
 async def test_bad_list_parameters(api, filled, query):
     response = await api.get(f"/messages?{query}", headers=filled.live)
     assert response.status_code == 422

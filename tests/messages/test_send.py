@@ -45,8 +45,12 @@ async def test_test_key_sends_from_unapproved_sender_without_touching_balance(ap
 async def test_live_send_debits_the_balance(api, customer):
     await api.post("/messages/send", json=SEED_SEND, headers=customer.live)
     balance = (await api.get("/balance", headers=customer.live)).json()["data"]
-    assert balance == {"object": "balance", "balance": 9.95, "currency": "USD",
-                       "package_sms_remaining": 0}
+    assert balance == {
+        "object": "balance",
+        "balance": 9.95,
+        "currency": "USD",
+        "package_sms_remaining": 0,
+    }
 
 
 async def test_unicode_body_is_ucs2_and_billed_per_segment(api, customer):
@@ -65,7 +69,9 @@ async def test_numbers_are_normalised_to_e164(api, customer):
         ("0044 7700 900100", "+447700900100"),
         ("+40.123.456.789", "+40123456789"),
     ]:
-        response = await api.post("/messages/send", json={**SEED_SEND, "to": raw}, headers=customer.test)
+        response = await api.post(
+            "/messages/send", json={**SEED_SEND, "to": raw}, headers=customer.test
+        )
         assert response.status_code == 201, (raw, response.text)
         assert response.json()["data"]["to"] == expected
 

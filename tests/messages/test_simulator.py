@@ -21,7 +21,9 @@ async def balance(api, customer):
 
 
 async def test_permanent_failure_fails_and_refunds(api, customer):
-    response = await api.post("/messages/send", json={**SEND, "to": "+15005550001"}, headers=customer.live)
+    response = await api.post(
+        "/messages/send", json={**SEND, "to": "+15005550001"}, headers=customer.live
+    )
     message = response.json()["data"]
     assert response.status_code == 201
     assert message["status"] == "failed"
@@ -32,12 +34,16 @@ async def test_permanent_failure_fails_and_refunds(api, customer):
 
 
 async def test_blocked_recipient_fails(api, customer):
-    response = await api.post("/messages/send", json={**SEND, "to": "+15005550002"}, headers=customer.live)
+    response = await api.post(
+        "/messages/send", json={**SEND, "to": "+15005550002"}, headers=customer.live
+    )
     assert response.json()["data"]["error"]["code"] == "blacklisted"
 
 
 async def test_retryable_failure_stays_queued_with_the_last_error(api, customer):
-    response = await api.post("/messages/send", json={**SEND, "to": "+15005550003"}, headers=customer.live)
+    response = await api.post(
+        "/messages/send", json={**SEND, "to": "+15005550003"}, headers=customer.live
+    )
     message = response.json()["data"]
     assert response.status_code == 201
     assert (message["status"], message["attempts"]) == ("queued", 1)
@@ -46,13 +52,17 @@ async def test_retryable_failure_stays_queued_with_the_last_error(api, customer)
 
 
 async def test_undelivered_report(api, customer):
-    sent = (await api.post("/messages/send", json={**SEND, "to": "+15005550007"}, headers=customer.live)).json()["data"]
+    sent = (
+        await api.post("/messages/send", json={**SEND, "to": "+15005550007"}, headers=customer.live)
+    ).json()["data"]
     message = await wait_for_status(api, customer.live, sent["id"], "undelivered")
     assert message["error"]["code"] == "30003"
 
 
 async def test_silent_number_stays_sent(api, customer):
-    sent = (await api.post("/messages/send", json={**SEND, "to": "+15005550008"}, headers=customer.live)).json()["data"]
+    sent = (
+        await api.post("/messages/send", json={**SEND, "to": "+15005550008"}, headers=customer.live)
+    ).json()["data"]
     await asyncio.sleep(0.8)
     message = (await api.get(f"/messages/{sent['id']}", headers=customer.live)).json()["data"]
     assert message["status"] == "sent"
@@ -63,7 +73,9 @@ async def test_scheduled_message_is_sent_on_time(api, customer):
 
     send_at = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     response = await api.post(
-        "/messages/send", json={**SEND, "to": "+12025550143", "send_at": send_at}, headers=customer.live
+        "/messages/send",
+        json={**SEND, "to": "+12025550143", "send_at": send_at},
+        headers=customer.live,
     )
     message = response.json()["data"]
     assert (message["status"], message["attempts"], message["sent_at"]) == ("scheduled", 0, None)
@@ -74,9 +86,13 @@ async def test_scheduled_message_is_sent_on_time(api, customer):
 
 async def test_cancel_a_scheduled_message_refunds_it(api, customer):
     send_at = "2099-01-01T10:00:00+02:00"
-    message = (await api.post(
-        "/messages/send", json={**SEND, "to": "+12025550143", "send_at": send_at}, headers=customer.live
-    )).json()["data"]
+    message = (
+        await api.post(
+            "/messages/send",
+            json={**SEND, "to": "+12025550143", "send_at": send_at},
+            headers=customer.live,
+        )
+    ).json()["data"]
     assert message["send_at"] == "2099-01-01T08:00:00+00:00"
     response = await api.post(f"/messages/{message['id']}/cancel", headers=customer.live)
     assert response.status_code == 200
@@ -89,15 +105,20 @@ async def test_cancel_a_scheduled_message_refunds_it(api, customer):
 
 
 async def test_sent_message_is_not_cancellable(api, customer):
-    sent = (await api.post("/messages/send", json={**SEND, "to": "+12025550143"}, headers=customer.live)).json()["data"]
+    sent = (
+        await api.post("/messages/send", json={**SEND, "to": "+12025550143"}, headers=customer.live)
+    ).json()["data"]
     response = await api.post(f"/messages/{sent['id']}/cancel", headers=customer.live)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "message_not_cancellable"
 
 
 async def test_naive_send_at_is_utc(api, customer):
-    message = (await api.post(
-        "/messages/send", json={**SEND, "to": "+12025550143", "send_at": "2099-01-01T10:00:00"},
-        headers=customer.test,
-    )).json()["data"]
+    message = (
+        await api.post(
+            "/messages/send",
+            json={**SEND, "to": "+12025550143", "send_at": "2099-01-01T10:00:00"},
+            headers=customer.test,
+        )
+    ).json()["data"]
     assert message["send_at"] == "2099-01-01T10:00:00+00:00"

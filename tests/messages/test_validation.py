@@ -54,8 +54,10 @@ async def test_1600_code_points_is_the_limit_not_utf16_units(api, customer):
 async def test_missing_required_field_is_named(api, customer, missing):
     payload = {k: v for k, v in SEND.items() if k != missing}
     error = assert_error(
-        await api.post("/messages/send", json=payload, headers=customer.test), 422,
-        "validation_error", missing,
+        await api.post("/messages/send", json=payload, headers=customer.test),
+        422,
+        "validation_error",
+        missing,
     )
     assert missing in error["message"]
 
@@ -69,22 +71,26 @@ async def test_live_send_from_unapproved_sender(api, customer):
 
 async def test_malformed_json_is_400(api, customer):
     response = await api.post(
-        "/messages/send", content=b'{"to": ', headers={**customer.test, "Content-Type": "application/json"}
+        "/messages/send",
+        content=b'{"to": ',
+        headers={**customer.test, "Content-Type": "application/json"},
     )
     assert_error(response, 400, "invalid_json")
 
 
 async def test_non_json_content_type_is_415(api, customer):
     response = await api.post(
-        "/messages/send", content=b"to=+12025550143", headers={
-            **customer.test, "Content-Type": "application/x-www-form-urlencoded"}
+        "/messages/send",
+        content=b"to=+12025550143",
+        headers={**customer.test, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert_error(response, 415, "unsupported_media_type")
 
 
 async def test_body_over_one_mebibyte_is_413(api, customer):
     response = await api.post(
-        "/messages/send", content=b"{" + b" " * (1024 * 1024) + b"}",
+        "/messages/send",
+        content=b"{" + b" " * (1024 * 1024) + b"}",
         headers={**customer.test, "Content-Type": "application/json"},
     )
     assert_error(response, 413, "payload_too_large")
@@ -96,7 +102,9 @@ async def test_chunked_body_over_one_mebibyte_is_413(api, customer):
             yield b" " * 65536
 
     response = await api.post(
-        "/messages/send", content=chunks(), headers={**customer.test, "Content-Type": "application/json"}
+        "/messages/send",
+        content=chunks(),
+        headers={**customer.test, "Content-Type": "application/json"},
     )
     assert_error(response, 413, "payload_too_large")
 
@@ -113,4 +121,6 @@ async def test_unknown_endpoint_is_enveloped_404(api, customer):
 
 
 async def test_wrong_method_is_enveloped_405(api, customer):
-    assert_error(await api.put("/messages/send", json={}, headers=customer.test), 405, "method_not_allowed")
+    assert_error(
+        await api.put("/messages/send", json={}, headers=customer.test), 405, "method_not_allowed"
+    )

@@ -74,7 +74,10 @@ class SimulatorProvider:
             return None
         if to == UNDELIVERABLE:
             return DeliveryReport(
-                provider_message_id, "undelivered", "undelivered", error_code="30003",
+                provider_message_id,
+                "undelivered",
+                "undelivered",
+                error_code="30003",
                 error_message="Unreachable destination handset.",
             )
         return DeliveryReport(provider_message_id, "delivered", "delivered")

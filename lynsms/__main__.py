@@ -1,0 +1,3 @@
+from lynsms.cli.main import app
+
+app(prog_name="lynsms")
