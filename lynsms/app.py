@@ -18,6 +18,7 @@ from lynsms.config import Settings, get_settings
 from lynsms.database import Database
 from lynsms.exceptions import LynSMSError
 from lynsms.kit import errors
+from lynsms.kit.fastpath import FastPathMiddleware
 from lynsms.kit.logging import get_logger
 from lynsms.kit.middleware import RequestContextMiddleware
 from lynsms.runtime import open_runtime
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         openapi_url="/openapi.json",
         redoc_url=None,
     )
+    app.add_middleware(FastPathMiddleware)  # inside the request context: ids, 413 and 415 apply
     app.add_middleware(RequestContextMiddleware)
     app.add_exception_handler(LynSMSError, errors.handle_lynsms_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ class Runtime:
     approvals: ApprovalCache = field(default_factory=ApprovalCache)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -20,13 +20,14 @@ from fastapi import Depends, Request
 
 from lynsms.accounts import scopes as scope_rules
 from lynsms.accounts.repository import AccountRepository, ApiKeyRepository
-from lynsms.database import Database, get_database
+from lynsms.database import Database
 from lynsms.exceptions import (
     AuthenticationError,
     InsufficientScope,
     PermissionDenied,
 )
 from lynsms.kit.clock import utcnow
+from lynsms.kit.metrics import KEY_CACHE_MISSES
 
 KEY_PREFIXES = ("ds_live_", "ds_test_")
 
@@ -111,6 +112,7 @@ async def authenticate(request: Request, database: Database) -> Principal:
     cache: KeyCache = request.app.state.key_cache
     principal = cache.get(key_hash)
     if principal is None:
+        KEY_CACHE_MISSES.inc()
         principal = await load_principal(database, key_hash)
         if principal is None:
             raise AuthenticationError("The API key is not valid.", code="invalid_api_key")
@@ -156,20 +158,22 @@ def _ip_allowed(principal: Principal, client_ip: str | None) -> bool:
     return any(address in network for network in principal.allowed_networks)
 
 
+async def authorize(request: Request, scope: str) -> Principal:
+    """Authenticate the request's key and require ``scope`` of it."""
+    principal = await authenticate(request, request.app.state.database)
+    if not scope_rules.grants(principal.scopes, scope):
+        raise InsufficientScope(scope, sorted(principal.scopes))
+    return principal
+
+
 class Authenticator:
     """Dependency: authenticate the key, then require one scope."""
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    async def __call__(
-        self, request: Request, database: Annotated[Database, Depends(get_database)]
-    ) -> Principal:
-        principal = await authenticate(request, database)
-        if not scope_rules.grants(principal.scopes, self.scope):
-            raise InsufficientScope(self.scope, sorted(principal.scopes))
-        request.state.principal = principal
-        return principal
+    async def __call__(self, request: Request) -> Principal:
+        return await authorize(request, self.scope)
 
 
 MessagesSend = Annotated[Principal, Depends(Authenticator("messages:send"))]

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.billing.repository import REFUND, BillingRepository, ledger_entries
-from lynsms.database import WriteOp
 from lynsms.exceptions import NotFound, ValidationFailed
 from lynsms.kit.clock import utcnow
 from lynsms.kit.money import to_number, to_units
 from lynsms.models import LedgerEntry
+from lynsms.writer import WriteOp
 
 
 async def top_up(session: AsyncSession, account_id: str, amount: Decimal, description: str) -> int:

@@ -29,7 +29,7 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
             async with session_scope(database, write=True) as session:
                 return await work(session)
         finally:
-            await database.engine.dispose()
+            await database.close()
 
     from lynsms.cli.db import database_is_empty, upgrade_database
 

@@ -20,4 +20,7 @@ WRITER_BATCH = Histogram(
     "Write operations per group commit",
     buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
+KEY_CACHE_MISSES = Counter(
+    "lynsms_key_cache_misses_total", "API-key lookups that read the database"
+)
 DUE_MESSAGES = Gauge("lynsms_worker_claimed", "Messages claimed by the last worker pass")

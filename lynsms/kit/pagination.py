@@ -31,7 +31,7 @@ class Page:
         }
 
 
-def _page_params(
+async def _page_params(
     page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
     limit: Annotated[
         int, Query(ge=1, description="Items per page; above 100 is capped at 100.")

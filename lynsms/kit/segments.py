@@ -63,6 +63,8 @@ _UTF16: Final = methodcaller("encode", "utf-16-le", "surrogatepass")
 
 @dataclass(frozen=True, slots=True)
 class Segmentation:
+    """How a body goes over the air: its encoding, size and parts."""
+
     encoding: Encoding
     segments: int  # number of SMS parts; an empty body is 1 part of 0 units
     characters: int  # Unicode code points (what the 1,600 limit counts)
@@ -81,6 +83,7 @@ def non_gsm_characters(body: str) -> list[str]:
 
 
 def segment(body: str) -> Segmentation:
+    """Encoding, size and parts of ``body``; cheap when it fits in one part."""
     septets = _septets(body)
     if septets is not None:
         parts = (body,) if septets <= GSM7_SINGLE else _split_gsm7(body, septets)

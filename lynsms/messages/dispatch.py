@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lynsms.billing import service as billing_service
-from lynsms.database import WriteOp
 from lynsms.kit.clock import utcnow
 from lynsms.messages import status as st
 from lynsms.messages.repository import RECORD_DISPATCH, attempts
@@ -21,6 +20,7 @@ from lynsms.routing.chain import Outcome, walk
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
 from lynsms.worker.retry import DISPATCH_RETRY
+from lynsms.writer import WriteOp
 
 _CONCURRENCY = 64
 

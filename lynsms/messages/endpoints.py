@@ -1,45 +1,66 @@
-"""HTTP endpoints of messages: parse, authorise, one service call, render."""
+"""HTTP endpoints of messages: parse, authorise, one service call, render.
+
+The two send routes are hot: their handlers are plain functions served by the
+fast path (``lynsms.kit.fastpath``) and, for documentation and fallback, by the
+FastAPI routes that call them.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from lynsms.accounts.auth import MessagesRead, MessagesSend
+from lynsms.accounts.auth import MessagesRead, MessagesSend, authorize
 from lynsms.database import DbSession
 from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
+from lynsms.kit.fastpath import fast_route, json_body, parse_body
 from lynsms.kit.pagination import PageParams
 from lynsms.messages import service
 from lynsms.messages import status as st
 from lynsms.messages.schemas import BulkRequest, BulkResultOut, MessageOut, SendRequest
-from lynsms.runtime import Runtime, get_runtime
 
+PREFIX = "/api/v1/messages"
 router = APIRouter(prefix="/messages", tags=["messages"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(st.ALL) + ")$")]
+
+
+@fast_route("POST", PREFIX + "/send")
+async def handle_send(request: Request) -> Response:
+    principal = await authorize(request, "messages:send")
+    body = await parse_body(request, SendRequest)
+    return ok(await service.send_one(request.app.state.runtime, principal, body), 201)
+
+
+@fast_route("POST", PREFIX + "/bulk")
+async def handle_bulk(request: Request) -> Response:
+    principal = await authorize(request, "messages:send")
+    body = await parse_body(request, BulkRequest)
+    return ok(await service.send_bulk(request.app.state.runtime, principal, body), 201)
 
 
 @router.post(
     "/send",
     status_code=201,
     response_model=Envelope[MessageOut],
+    openapi_extra=json_body(SendRequest),
     summary="Send a single SMS (scope messages:send)",
 )
-async def send_message(body: SendRequest, principal: MessagesSend, runtime: RuntimeDep) -> Response:
-    return ok(await service.send_one(runtime, principal, body), 201)
+async def send_message(request: Request) -> Response:
+    return await handle_send(request)
 
 
 @router.post(
     "/bulk",
     status_code=201,
     response_model=Envelope[BulkResultOut],
+    openapi_extra=json_body(BulkRequest),
     summary="Send to up to 1,000 recipients (scope messages:send)",
 )
-async def send_bulk(body: BulkRequest, principal: MessagesSend, runtime: RuntimeDep) -> Response:
-    return ok(await service.send_bulk(runtime, principal, body), 201)
+async def send_bulk(request: Request) -> Response:
+    return await handle_bulk(request)
 
 
 @router.get(

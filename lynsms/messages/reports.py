@@ -1,7 +1,13 @@
-"""Delivery reports: monotonic, idempotent status updates from providers (or the simulator)."""
+"""Delivery reports: monotonic, idempotent status updates from providers (or the simulator).
+
+One transaction per batch of reports: the messages are read locked, every
+allowed move is computed in memory (so several reports for one message apply
+in order), then written with one executemany, refunds included.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +17,7 @@ from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.kit.metrics import STATUS_CHANGES
 from lynsms.messages import status as st
-from lynsms.messages.repository import MessageRepository, move
+from lynsms.messages.repository import MessageRepository
 from lynsms.providers.base import DeliveryReport
 
 log = get_logger("lynsms.reports")
@@ -21,10 +27,14 @@ async def record_reports(
     session: AsyncSession, provider: str, reports: list[DeliveryReport]
 ) -> int:
     """Apply ``reports``; a repeated or late report changes nothing. Returns how many moved."""
+    if not reports:
+        return 0
+    repository = MessageRepository(session)
     ids = list({report.provider_message_id for report in reports})
-    rows = await MessageRepository(session).by_provider_ids(provider, ids)
+    rows = await repository.lock_by_provider_ids(provider, ids)
     current = {row["provider_message_id"]: dict(row) for row in rows}
-    moved = 0
+    now = utcnow()
+    moves: list[dict[str, Any]] = []
     for report in reports:
         row = current.get(report.provider_message_id)
         if row is None:
@@ -33,24 +43,36 @@ async def record_reports(
                 provider=provider,
                 provider_message_id=report.provider_message_id,
             )
-            continue
-        if st.allowed(row["status"], report.status) and await _apply(session, row, report):
-            moved += 1
-    return moved
+        elif st.allowed(row["status"], report.status):
+            moves.append(_move(row, report, now))
+            row["status"] = report.status
+    await repository.move_many(moves)
+    await _refund(session, current, moves)
+    for move in moves:
+        STATUS_CHANGES.labels(move["p_status"]).inc()
+    return len(moves)
 
 
-async def _apply(session: AsyncSession, row: dict[str, Any], report: DeliveryReport) -> bool:
-    now = utcnow()
-    values: dict[str, Any] = {"updated_at": now, "next_attempt_at": None}
-    if report.status == st.DELIVERED:
-        values["delivered_at"] = report.occurred_at or now
-    if report.error_code or report.status != st.DELIVERED:
-        values["error_code"] = report.error_code or report.provider_status
-        values["error_message"] = (report.error_message or report.provider_status)[:500]
-    if not await move(session, row["id"], report.status, values):
-        return False
-    if report.status in st.REFUNDED and row["mode"] == "live" and row["cost_units"]:
-        await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
-    row["status"] = report.status
-    STATUS_CHANGES.labels(report.status).inc()
-    return True
+def _move(row: dict[str, Any], report: DeliveryReport, now: datetime) -> dict[str, Any]:
+    failed = report.status != st.DELIVERED
+    return {
+        "p_id": row["id"],
+        "p_from": row["status"],
+        "p_status": report.status,
+        "p_error_code": (report.error_code or report.provider_status) if failed else None,
+        "p_error_message": (report.error_message or report.provider_status)[:500]
+        if failed
+        else None,
+        "p_delivered_at": (report.occurred_at or now) if not failed else None,
+        "p_updated_at": now,
+    }
+
+
+async def _refund(
+    session: AsyncSession, rows: dict[str, dict[str, Any]], moves: list[dict[str, Any]]
+) -> None:
+    by_id = {row["id"]: row for row in rows.values()}
+    for move in moves:
+        row = by_id[move["p_id"]]
+        if move["p_status"] in st.REFUNDED and row["mode"] == "live" and row["cost_units"]:
+            await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])

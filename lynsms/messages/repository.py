@@ -37,6 +37,21 @@ RECORD_DISPATCH = (
 )
 
 
+# Compare-and-set move of one message (executemany): only from the status it was read in.
+MOVE = (
+    update(messages)
+    .where(m.id == bindparam("p_id"), m.status == bindparam("p_from"))
+    .values(
+        status=bindparam("p_status"),
+        error_code=bindparam("p_error_code"),
+        error_message=bindparam("p_error_message"),
+        delivered_at=bindparam("p_delivered_at"),
+        next_attempt_at=None,
+        updated_at=bindparam("p_updated_at"),
+    )
+)
+
+
 class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -57,13 +72,33 @@ class MessageRepository:
         )
         return rows.mappings().all(), int(total or 0)
 
-    async def by_provider_ids(self, provider: str, ids: list[str]) -> Sequence[RowMapping]:
-        result = await self.session.execute(
-            select(m.id, m.account_id, m.status, m.provider_message_id, m.cost_units, m.mode).where(
-                m.provider == provider, m.provider_message_id.in_(ids)
-            )
-        )
+    async def lock_by_provider_ids(self, provider: str, ids: list[str]) -> Sequence[RowMapping]:
+        """The messages a provider's ids name, locked for this transaction (PostgreSQL; on
+        SQLite the write transaction holds the database lock already)."""
+        query = select(
+            m.id, m.account_id, m.status, m.provider_message_id, m.cost_units, m.mode
+        ).where(m.provider == provider, m.provider_message_id.in_(ids))
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        result = await self.session.execute(query)
         return result.mappings().all()
+
+    async def move_many(self, moves: list[dict[str, Any]]) -> None:
+        if moves:
+            await self.session.execute(MOVE, moves)
+
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a queued or scheduled message is due and free (a cheap read, no lock)."""
+        found = await self.session.scalar(
+            select(m.id)
+            .where(
+                m.status.in_((st.QUEUED, st.SCHEDULED)),
+                m.next_attempt_at <= now,
+                or_(m.locked_until.is_(None), m.locked_until < now),
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
@@ -98,10 +133,11 @@ class MessageRepository:
         )
         return result.mappings().all()
 
-    async def clear_due(self, message_id: str) -> None:
-        await self.session.execute(
-            update(messages).where(m.id == message_id).values(next_attempt_at=None)
-        )
+    async def clear_due(self, message_ids: list[str]) -> None:
+        if message_ids:
+            await self.session.execute(
+                update(messages).where(m.id.in_(message_ids)).values(next_attempt_at=None)
+            )
 
     async def cancel(self, account_id: str, message_id: str, now: datetime) -> RowMapping | None:
         """Cancel if scheduled, or queued with no attempt and no dispatcher holding it."""
@@ -135,14 +171,3 @@ def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
     if filters.get("created_before") is not None:
         conditions.append(m.created_at < filters["created_before"])
     return conditions
-
-
-async def move(session: AsyncSession, message_id: str, target: str, values: dict[str, Any]) -> bool:
-    """Move one message to ``target`` if the state machine allows it; whether it moved."""
-    result = await session.execute(
-        update(messages)
-        .where(m.id == message_id, m.status.in_(st.sources_of(target)))
-        .values(status=target, **values)
-        .returning(m.id)
-    )
-    return result.first() is not None

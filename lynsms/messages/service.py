@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.accounts.auth import Principal
 from lynsms.billing import service as billing_service
-from lynsms.database import WriteOp
 from lynsms.exceptions import Conflict, NotFound, ValidationFailed
 from lynsms.kit.clock import parse_timestamp, utcnow
 from lynsms.kit.ids import new_id
@@ -26,6 +25,7 @@ from lynsms.messages.views import bulk_item, message_to_dict
 from lynsms.routing.service import PROVIDER_NAMES
 from lynsms.runtime import Runtime
 from lynsms.senders import service as senders_service
+from lynsms.writer import WriteOp
 
 MAX_BODY = 1600
 MAX_RECIPIENTS = 1000
@@ -85,15 +85,14 @@ async def send_bulk(runtime: Runtime, principal: Principal, request: BulkRequest
 async def _common(runtime: Runtime, principal: Principal, options: SendOptions) -> Common:
     now = utcnow()
     sender, _ = senders_service.canonical(options.from_)
-    if not principal.is_test:
-        async with runtime.database.read_sessions() as session:
-            approved = await runtime.approvals.is_approved(session, principal.account_id, sender)
-        if not approved:
-            raise ValidationFailed(
-                f"Sender '{sender}' is not approved for live sends on this account.",
-                code="sender_not_approved",
-                param="from",
-            )
+    if not principal.is_test and not await runtime.approvals.is_approved(
+        runtime.database, principal.account_id, sender
+    ):
+        raise ValidationFailed(
+            f"Sender '{sender}' is not approved for live sends on this account.",
+            code="sender_not_approved",
+            param="from",
+        )
     if options.provider is not None and options.provider not in PROVIDER_NAMES:
         raise ValidationFailed(
             f"Unknown provider '{options.provider}'; one of {', '.join(PROVIDER_NAMES)}.",

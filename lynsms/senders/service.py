@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lynsms.database import Database
 from lynsms.exceptions import Conflict, NotFound, ValidationFailed
 from lynsms.kit.clock import isoformat, utcnow
 from lynsms.kit.ids import new_id
@@ -96,15 +97,16 @@ class ApprovalCache:
         self.ttl = ttl
         self._approved: dict[tuple[str, str], float] = {}
 
-    async def is_approved(self, session: AsyncSession, account_id: str, sender: str) -> bool:
+    async def is_approved(self, database: Database, account_id: str, sender: str) -> bool:
         key = (account_id, sender)
         seen = self._approved.get(key)
         if seen is not None and time.monotonic() - seen < self.ttl:
             return True
-        if await SenderRepository(session).is_approved(account_id, sender):
+        async with database.read_sessions() as session:
+            approved = await SenderRepository(session).is_approved(account_id, sender)
+        if approved:
             self._approved[key] = time.monotonic()
-            return True
-        return False
+        return approved
 
 
 def sender_to_dict(sender: Sender) -> dict[str, Any]:

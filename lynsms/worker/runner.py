@@ -13,7 +13,7 @@ import contextlib
 from datetime import timedelta
 
 from lynsms.accounts.repository import TOUCH_KEYS
-from lynsms.database import WriteOp, session_scope
+from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.messages.dispatch import deadline_in, dispatch
@@ -22,10 +22,12 @@ from lynsms.messages.repository import MessageRepository
 from lynsms.providers.simulator import SimulatorProvider
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
+from lynsms.writer import WriteOp
 
 log = get_logger("lynsms.worker")
 BATCH = 500
-IDLE_SLEEP = 0.2
+IDLE_SLEEP = 0.2  # seconds between passes that found nothing to do
+BUSY_PAUSE = 0.02  # a breath between busy passes, so request writers are not starved
 
 
 class Worker:
@@ -52,9 +54,8 @@ class Worker:
             except Exception:
                 log.exception("worker pass failed")
                 busy = False
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), IDLE_SLEEP)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), BUSY_PAUSE if busy else IDLE_SLEEP)
 
     async def tick(self) -> bool:
         """One pass over every kind of due work; whether there was any."""
@@ -67,6 +68,9 @@ class Worker:
         settings = self.runtime.settings.routing
         now = utcnow()
         lease = now + timedelta(seconds=settings.send_budget + settings.provider_timeout + 5)
+        async with session_scope(self.runtime.database, write=False) as session:
+            if not await MessageRepository(session).any_due(now):  # a read: no write lock
+                return 0
         async with session_scope(self.runtime.database, write=True) as session:
             rows = await MessageRepository(session).claim_due(now, lease, BATCH)
         claimed = [dict(row) for row in rows]
@@ -76,18 +80,21 @@ class Worker:
         return len(claimed)
 
     async def simulate_reports(self) -> int:
+        """Play the simulator's delivery reports that are due, through the real report path."""
+        async with session_scope(self.runtime.database, write=False) as session:
+            due = await MessageRepository(session).due_reports(SIMULATOR, utcnow(), BATCH)
+        if not due:
+            return 0
+        reports, silent = [], []
+        for row in due:
+            report = SimulatorProvider.report_for(row["provider_message_id"], row["to_number"])
+            if report is None:
+                silent.append(row["id"])
+            else:
+                reports.append(report)
         async with session_scope(self.runtime.database, write=True) as session:
-            repository = MessageRepository(session)
-            due = await repository.due_reports(SIMULATOR, utcnow(), BATCH)
-            reports = []
-            for row in due:
-                report = SimulatorProvider.report_for(row["provider_message_id"], row["to_number"])
-                if report is None:
-                    await repository.clear_due(row["id"])
-                else:
-                    reports.append(report)
-            if reports:
-                await record_reports(session, SIMULATOR, reports)
+            await MessageRepository(session).clear_due(silent)
+            await record_reports(session, SIMULATOR, reports)
         return len(due)
 
     async def flush_key_usage(self) -> None:

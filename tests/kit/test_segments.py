@@ -15,7 +15,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lynsms.kit.segments import Segmentation, is_gsm7, non_gsm_characters, segment
+from lynsms.kit.segments import Segmentation, _fill, is_gsm7, non_gsm_characters, segment
 
 # --- The GSM 03.38 default alphabet, written out by position (3GPP TS 23.038) -----------
 # Independent of the module: one string per row of 16 positions; "\x1b" marks ESC
@@ -447,6 +447,10 @@ class TestSegment:
         with pytest.raises(dataclasses.FrozenInstanceError):
             result.segments = 2  # type: ignore[misc]
         assert not hasattr(result, "__dict__")
+
+    def test_fill_always_ends_even_if_an_item_exceeds_a_part(self) -> None:
+        # Unreachable through segment() (oversize clusters are cut first); a safety net.
+        assert _fill([2, 5, 1, 1], 3) == [0, 1, 2, 4]
 
     def test_longest_body_in_the_limit(self) -> None:
         check(segment("€" * 1600), "€" * 1600, "GSM-7", 22, 3200)  # 76 pairs per part
