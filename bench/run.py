@@ -88,7 +88,7 @@ def summarize(result: WrkResult, per_request: int = 1) -> dict[str, Any]:
 
 
 def bulk_body(count: int) -> str:
-    recipients = [f"+1303{i:07d}" for i in range(count)]
+    recipients = [f"+1303{2_000_000 + i:07d}" for i in range(count)]  # assigned numbers
     return json.dumps(
         {
             "from": "LynSMS",

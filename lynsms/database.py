@@ -46,7 +46,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-def configure_sqlite(engine: AsyncEngine | Engine, synchronous: str) -> None:
+def configure_sqlite(
+    engine: AsyncEngine | Engine, synchronous: str, cache_kib: int = 65_536
+) -> None:
     """WAL, busy timeout, foreign keys, and explicit BEGIN (IMMEDIATE for writers)."""
 
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
@@ -60,6 +62,8 @@ def configure_sqlite(engine: AsyncEngine | Engine, synchronous: str) -> None:
             f"synchronous={synchronous}",
             "busy_timeout=15000",
             "foreign_keys=ON",
+            f"cache_size=-{cache_kib}",  # index pages of a large messages table stay in memory
+            "temp_store=MEMORY",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()

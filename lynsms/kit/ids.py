@@ -7,13 +7,14 @@ unguessable and a list ordered by id is ordered by creation.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _TIME_CHARS = 7
 _RANDOM_CHARS = 18
-_RANDOM_SPACE = 62**_RANDOM_CHARS
+_UNBIASED = 248  # 4 × 62: bytes at or above it are dropped, so every character is uniform
 
 
 def _base62(value: int, width: int) -> str:
@@ -27,7 +28,14 @@ def _base62(value: int, width: int) -> str:
 def new_id(prefix: str) -> str:
     """``new_id("msg")`` → ``msg_0Ut8kQz…`` (prefix, underscore, 25 characters)."""
     stamp = _base62(time.time_ns() // 1_000_000, _TIME_CHARS)
-    return f"{prefix}_{stamp}{_base62(secrets.randbelow(_RANDOM_SPACE), _RANDOM_CHARS)}"
+    return f"{prefix}_{stamp}{_random_chars(_RANDOM_CHARS)}"
+
+
+def _random_chars(count: int) -> str:
+    chars: list[str] = []
+    while len(chars) < count:
+        chars.extend(ALPHABET[b % 62] for b in os.urandom(count + 8) if b < _UNBIASED)
+    return "".join(chars[:count])
 
 
 def new_secret(prefix: str, nbytes: int = 24) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_ACCEPTED = Counter("lynsms_messages_accepted_total", "Messages accepted", ["mode"])
@@ -24,3 +27,9 @@ KEY_CACHE_MISSES = Counter(
     "lynsms_key_cache_misses_total", "API-key lookups that read the database"
 )
 DUE_MESSAGES = Gauge("lynsms_worker_claimed", "Messages claimed by the last worker pass")
+
+
+@lru_cache(maxsize=1024)
+def child(metric: Any, *labels: str) -> Any:
+    """The labelled child of ``metric`` (``labels()`` costs a lock and a lookup every call)."""
+    return metric.labels(*labels)

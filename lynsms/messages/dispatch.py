@@ -27,20 +27,22 @@ _CONCURRENCY = 64
 
 async def dispatch(runtime: Runtime, rows: list[dict[str, Any]], deadline: float) -> WriteOp:
     """Dispatch every row (updated in place with its outcome); return the write to commit."""
-    gate = asyncio.Semaphore(_CONCURRENCY)
+    outcomes: list[Outcome | None] = [None] * len(rows)
+    pending = iter(range(len(rows)))
 
-    async def one(row: dict[str, Any]) -> Outcome:
-        async with gate:
-            return await _dispatch_one(runtime, row, deadline)
+    async def lane() -> None:  # a few lanes, each taking the next row: no task per message
+        for index in pending:
+            outcomes[index] = await _dispatch_one(runtime, rows[index], deadline)
 
     if len(rows) == 1:
-        outcomes = [await _dispatch_one(runtime, rows[0], deadline)]
+        await lane()
     else:
-        outcomes = await asyncio.gather(*(one(row) for row in rows))
+        await asyncio.gather(*(lane() for _ in range(min(_CONCURRENCY, len(rows)))))
     op = WriteOp()
     now = utcnow()
     results, attempt_rows, refunds = [], [], []
     for row, outcome in zip(rows, outcomes, strict=True):
+        assert outcome is not None
         results.append(_apply(runtime, row, outcome, now))
         attempt_rows.extend(_attempt_rows(row["id"], outcome, now))
         if row["status"] == st.FAILED and row["mode"] == "live":

@@ -45,6 +45,7 @@ class Common:
     expire_at: datetime | None  # explicit expire_at; else start + validity
     validity: timedelta
     locked_until: datetime
+    accepted_at: datetime  # created_at of every message of the request
 
 
 async def send_one(runtime: Runtime, principal: Principal, request: SendRequest) -> dict[str, Any]:
@@ -112,6 +113,7 @@ async def _common(runtime: Runtime, principal: Principal, options: SendOptions) 
         if options.validity_period
         else DEFAULT_VALIDITY,
         locked_until=now + timedelta(seconds=lease + LEASE_MARGIN),
+        accepted_at=now,
     )
 
 
@@ -169,7 +171,7 @@ def _row(
         test=principal.is_test, country=country, provider=common.provider, route_id=common.route_id
     )
     send_at = overrides.get("send_at", common.send_at)
-    now = utcnow()
+    now = common.accepted_at
     expire_at = _row_expiry(common, send_at or now)
     return {
         "id": new_id("msg"),

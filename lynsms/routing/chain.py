@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from lynsms.kit.logging import get_logger
-from lynsms.kit.metrics import PROVIDER_ATTEMPTS, PROVIDER_LATENCY
+from lynsms.kit.metrics import PROVIDER_ATTEMPTS, PROVIDER_LATENCY, child
 from lynsms.providers.base import OutboundSms, Provider, ProviderError, ProviderUnavailable
 from lynsms.routing.service import Chain
 
@@ -75,8 +75,8 @@ async def _attempt(name: str, provider: Provider, sms: OutboundSms) -> Attempt:
 
 
 def _record(attempt: Attempt) -> Attempt:
-    PROVIDER_ATTEMPTS.labels(attempt.provider, attempt.outcome).inc()
-    PROVIDER_LATENCY.labels(attempt.provider).observe(attempt.latency_ms / 1000)
+    child(PROVIDER_ATTEMPTS, attempt.provider, attempt.outcome).inc()
+    child(PROVIDER_LATENCY, attempt.provider).observe(attempt.latency_ms / 1000)
     return attempt
 
 

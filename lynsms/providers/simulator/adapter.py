@@ -17,8 +17,7 @@ anything else   accepted, then reported ``delivered``
 
 from __future__ import annotations
 
-import secrets
-
+from lynsms.kit.ids import new_id
 from lynsms.providers.base import (
     Blacklisted,
     CallbackRejected,
@@ -62,7 +61,9 @@ class SimulatorProvider:
             raise ProviderUnavailable("Simulated provider outage.", http_status=503)
         if sms.to == TIMEOUT:
             raise ProviderTimeout("Simulated timeout.")
-        return SendResult(provider_message_id="sim_" + secrets.token_hex(12), raw_status="accepted")
+        # Time-ordered like our own ids (new ones land together in the index, as a real
+        # provider's would not: that cost belongs to the provider path, not the sandbox).
+        return SendResult(provider_message_id=new_id("sim"), raw_status="accepted")
 
     def redact_values(self) -> list[str]:
         return []
