@@ -21,6 +21,7 @@ from lynsms.kit import errors
 from lynsms.kit.fastpath import FastPathMiddleware
 from lynsms.kit.logging import get_logger
 from lynsms.kit.middleware import RequestContextMiddleware
+from lynsms.providers.callbacks import router as callbacks_router
 from lynsms.runtime import open_runtime
 from lynsms.worker.runner import Worker
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, errors.handle_unexpected)
     app.include_router(api_router)
+    app.include_router(callbacks_router)
     _operational_routes(app)
     return app
 
@@ -92,7 +94,12 @@ def _operational_routes(app: FastAPI) -> None:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
-        return JSONResponse({"status": "ready"})
+        breaker = request.app.state.runtime.router.breaker
+        circuits = {
+            name: "open" if breaker.is_open(name) else "closed"
+            for name in request.app.state.runtime.router.real
+        }
+        return JSONResponse({"status": "ready", "providers": circuits})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.selectable import Select
 
 from lynsms.config import Settings
 from lynsms.exceptions import InsufficientBalance, ServiceUnavailable
@@ -53,6 +54,8 @@ class WriteOp:
     """What one request needs written, applied all-or-nothing inside a group commit."""
 
     debit: tuple[str, int] | None = None  # (account_id, units) taken only if the balance allows
+    # (select, params, error): refuse the op with ``error`` if the select finds a row.
+    guard: tuple[Select[Any], dict[str, Any], Exception] | None = None
     inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
     updates: list[tuple[Update, list[dict[str, Any]]]] = field(default_factory=list)
 
@@ -182,6 +185,9 @@ Execute = Callable[[Connection, Any, list[dict[str, Any]]], int]
 
 
 def _sqlalchemy_execute(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> int:
+    """Rows changed (DML) or found (a select)."""
+    if isinstance(statement, Select):
+        return len(conn.execute(statement, rows[0]).all())
     return int(conn.execute(statement, rows[0] if len(rows) == 1 else rows).rowcount)
 
 
@@ -199,6 +205,8 @@ class _SqlitePlans:
         plan = self._plans.get((id(statement), keys)) or self._compile(statement, keys)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
+            if isinstance(statement, Select):
+                return len(cursor.execute(plan.sql, plan.params(rows[0])).fetchall())
             if len(rows) == 1:
                 cursor.execute(plan.sql, plan.params(rows[0]))
             else:
@@ -280,11 +288,22 @@ def _row_to_params(
 def _apply(
     conn: Connection, ops: list[WriteOp], execute: Execute = _sqlalchemy_execute
 ) -> Outcomes:
-    refused = _debit(conn, ops, execute)
+    guarded: Outcomes = [_guard(conn, op, execute) for op in ops]
+    open_ops = [op for op, error in zip(ops, guarded, strict=True) if error is None]
+    debited = iter(_debit(conn, open_ops, execute))
+    refused = [error if error is not None else next(debited) for error in guarded]
     accepted = [op for op, error in zip(ops, refused, strict=True) if error is None]
     _insert(conn, accepted, execute)
     _update(conn, accepted, execute)
     return refused
+
+
+def _guard(conn: Connection, op: WriteOp, execute: Execute) -> BaseException | None:
+    if op.guard is None:
+        return None
+    statement, params, error = op.guard
+    found = execute(conn, statement, [params])
+    return error if found else None
 
 
 def _debit(conn: Connection, ops: list[WriteOp], execute: Execute) -> Outcomes:

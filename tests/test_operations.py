@@ -11,7 +11,7 @@ import requests
 async def test_health_ready_metrics(server):
     async with httpx.AsyncClient(base_url=server.url) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
-        assert (await client.get("/readyz")).json() == {"status": "ready"}
+        assert (await client.get("/readyz")).json() == {"status": "ready", "providers": {}}
         metrics = await client.get("/metrics")
         assert metrics.status_code == 200 and "lynsms_" in metrics.text
 

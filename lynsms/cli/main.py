@@ -85,6 +85,54 @@ def worker() -> None:
     asyncio.run(main())
 
 
+TOKEN_PROVIDERS = ("sinch", "infobip", "clicksend")
+
+
+@app.command()
+def providers(
+    server: str = typer.Option(
+        "http://127.0.0.1:8080", "--server", help="A running server, for health."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """The configured providers, their circuit state, and the callback URLs to register."""
+    settings = get_settings()
+    health = _provider_health(server)
+    base = settings.server.public_url.rstrip("/")
+    listed = []
+    for name, section in settings.providers.items():
+        token = section.get("callback_token")
+        query = f"?token={token}" if token and name in TOKEN_PROVIDERS else ""
+        listed.append(
+            {
+                "name": name,
+                "health": health.get(name, "unknown (server not reachable)"),
+                "status_callback_url": f"{base}/callbacks/{name}/status{query}",
+                "inbound_callback_url": f"{base}/callbacks/{name}/inbound{query}",
+            }
+        )
+    if not listed:
+        emit(as_json, {"providers": []}, "No provider configured: live messages use the simulator.")
+        return
+    lines = [
+        f"{p['name']}: {p['health']}\n  status:  {p['status_callback_url']}\n"
+        f"  inbound: {p['inbound_callback_url']}"
+        for p in listed
+    ]
+    emit(as_json, {"providers": listed}, "\n".join(lines))
+
+
+def _provider_health(server: str) -> dict[str, str]:
+    import httpx
+
+    try:
+        body = httpx.get(f"{server.rstrip('/')}/readyz", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    providers_health: dict[str, str] = body.get("providers", {})
+    return {name: f"circuit {state}" for name, state in providers_health.items()}
+
+
 @senders_app.command("approve")
 def approve_sender(account_id: str, sender: str, as_json: bool = JsonOption) -> None:
     """Approve a sender id (created approved when it does not exist)."""

@@ -67,7 +67,7 @@ async def _dispatch_one(runtime: Runtime, row: dict[str, Any], deadline: float) 
         body=row["body"],
         validity_seconds=_validity(row),
     )
-    return await walk(runtime.router.providers, chain, sms, deadline)
+    return await walk(runtime.router, chain, sms, deadline)
 
 
 def _validity(row: dict[str, Any]) -> int | None:

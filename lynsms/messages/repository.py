@@ -87,6 +87,19 @@ class MessageRepository:
         if moves:
             await self.session.execute(MOVE, moves)
 
+    async def has_inbound(self, provider: str, provider_message_id: str) -> bool:
+        found = await self.session.scalar(
+            select(m.id).where(
+                m.provider == provider,
+                m.provider_message_id == provider_message_id,
+                m.direction == "inbound",
+            )
+        )
+        return found is not None
+
+    async def insert(self, row: dict[str, Any]) -> None:
+        await self.session.execute(messages.insert(), row)
+
     async def any_due(self, now: datetime) -> bool:
         """Whether a queued or scheduled message is due and free (a cheap read, no lock)."""
         found = await self.session.scalar(

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.accounts.auth import Principal
 from lynsms.billing import service as billing_service
+from lynsms.contacts import service as contacts_service
+from lynsms.contacts.repository import OPTED_OUT
 from lynsms.exceptions import Conflict, NotFound, ValidationFailed
 from lynsms.kit.clock import parse_timestamp, utcnow
 from lynsms.kit.ids import new_id
@@ -51,7 +53,13 @@ class Common:
 async def send_one(runtime: Runtime, principal: Principal, request: SendRequest) -> dict[str, Any]:
     common = await _common(runtime, principal, request)
     row = _row(runtime, principal, common, request.to, request.body, {})
-    await _accept(runtime, principal, [row], row["id"], "message")
+    opted_out = ValidationFailed(
+        f"{row['to_number']} has opted out of messages from this account.",
+        code="recipient_opted_out",
+        param="to",
+    )
+    guard = (OPTED_OUT, {"account": principal.account_id, "phone": row["to_number"]}, opted_out)
+    await _accept(runtime, principal, [row], row["id"], "message", guard)
     await _dispatch_now(runtime, [row])
     return message_to_dict(row)
 
@@ -60,23 +68,17 @@ async def send_bulk(runtime: Runtime, principal: Principal, request: BulkRequest
     items = _bulk_items(request)
     common = await _common(runtime, principal, request)
     bulk_id, segmentations = new_id("blk"), dict[str, Segmentation]()
-    rows, results = [], []
+    rows: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     for to, body, overrides in items:
         try:
             row = _row(runtime, principal, common, to, body, overrides, bulk_id, segmentations)
         except ValidationFailed as exc:
-            results.append(
-                {
-                    "id": None,
-                    "to": to,
-                    "status": st.FAILED,
-                    "cost": 0.0,
-                    "error": {"code": exc.code, "message": exc.message},
-                }
-            )
+            results.append(_failed_item(to, exc))
             continue
         rows.append(row)
         results.append(row)
+    rows = await _drop_opted_out(runtime, principal, rows, results)
     if rows:
         await _accept(runtime, principal, rows, bulk_id, f"bulk of {len(rows)}")
         await _dispatch_now(runtime, rows)
@@ -237,11 +239,43 @@ def _segment(body: str, cache: dict[str, Segmentation] | None) -> Segmentation:
     return seg
 
 
+def _failed_item(to: str, exc: ValidationFailed) -> dict[str, Any]:
+    error = {"code": exc.code, "message": exc.message}
+    return {"id": None, "to": to, "status": st.FAILED, "cost": 0.0, "error": error}
+
+
+async def _drop_opted_out(
+    runtime: Runtime,
+    principal: Principal,
+    rows: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Turn the rows of opted-out recipients into failed items (nothing created, no charge)."""
+    async with runtime.database.read_sessions() as session:
+        stopped = await contacts_service.opted_out_among(
+            session, principal.account_id, list({row["to_number"] for row in rows})
+        )
+    if not stopped:
+        return rows
+    refused = ValidationFailed(
+        "The recipient has opted out.", code="recipient_opted_out", param="to"
+    )
+    for index, item in enumerate(results):
+        if item.get("to_number") in stopped:
+            results[index] = _failed_item(item["to_number"], refused)
+    return [row for row in rows if row["to_number"] not in stopped]
+
+
 async def _accept(
-    runtime: Runtime, principal: Principal, rows: list[dict[str, Any]], reference: str, what: str
+    runtime: Runtime,
+    principal: Principal,
+    rows: list[dict[str, Any]],
+    reference: str,
+    what: str,
+    guard: tuple[Any, dict[str, Any], Exception] | None = None,
 ) -> None:
     """Commit the rows and, for live keys, the debit: all of it or nothing (402)."""
-    op = WriteOp().insert(messages, rows)
+    op = WriteOp(guard=guard).insert(messages, rows)
     if not principal.is_test:
         total = sum(row["cost_units"] for row in rows)
         billing_service.add_debit(op, principal.account_id, total, reference, what)

@@ -6,6 +6,7 @@ from lynsms.models.base import Base, UTCDateTime
 from lynsms.models.ledger_entry import LedgerEntry
 from lynsms.models.message import Message
 from lynsms.models.message_attempt import MessageAttempt
+from lynsms.models.opt_out import OptOut
 from lynsms.models.sender import Sender
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "LedgerEntry",
     "Message",
     "MessageAttempt",
+    "OptOut",
     "Sender",
     "UTCDateTime",
 ]

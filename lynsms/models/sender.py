@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lynsms.models.base import Base, UTCDateTime
@@ -12,6 +12,7 @@ class Sender(Base):
     __tablename__ = "senders"
     __table_args__ = (
         UniqueConstraint("account_id", "sender_id", name="uq_senders_account_sender"),
+        Index("ix_senders_sender_id", "sender_id"),  # whose number an inbound message reached
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -7,12 +7,12 @@ Every attempt is recorded. The walk never starts a new attempt after
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lynsms.kit.logging import get_logger
 from lynsms.kit.metrics import PROVIDER_ATTEMPTS, PROVIDER_LATENCY, child
 from lynsms.providers.base import OutboundSms, Provider, ProviderError, ProviderUnavailable
-from lynsms.routing.service import Chain
+from lynsms.routing.service import Chain, Router
 
 log = get_logger("lynsms.routing")
 
@@ -36,14 +36,18 @@ class Outcome:
     error: ProviderError | None = None
 
 
-async def walk(
-    providers: dict[str, Provider], chain: Chain, sms: OutboundSms, deadline: float
-) -> Outcome:
+async def walk(router: Router, chain: Chain, sms: OutboundSms, deadline: float) -> Outcome:
+    """Hand ``sms`` to each provider of ``chain`` in turn until one takes it or refuses it."""
     outcome = Outcome(status="queued", route_id=chain.route_id)
     for name in chain.providers:
         if outcome.attempts and time.monotonic() >= deadline:
             break
-        attempt = await _attempt(name, providers[name], sms)
+        if not router.breaker.allow(name):
+            outcome.error = outcome.error or ProviderUnavailable(f"{name}: circuit open")
+            continue
+        message = replace(sms, status_callback_url=router.callback_url(name))
+        attempt = await _attempt(name, router.providers[name], message)
+        _tell_breaker(router, attempt)
         outcome.attempts.append(attempt)
         outcome.provider = name
         if attempt.outcome == "accepted":
@@ -72,6 +76,13 @@ async def _attempt(name: str, provider: Provider, sms: OutboundSms) -> Attempt:
     return _record(
         Attempt(name, "accepted", _ms(started), provider_message_id=result.provider_message_id)
     )
+
+
+def _tell_breaker(router: Router, attempt: Attempt) -> None:
+    if attempt.outcome == "retryable":
+        router.breaker.failed(attempt.provider)
+    else:
+        router.breaker.succeeded(attempt.provider)
 
 
 def _record(attempt: Attempt) -> Attempt:

@@ -15,6 +15,7 @@ from lynsms.config import RouteSettings, Settings
 from lynsms.exceptions import ValidationFailed
 from lynsms.kit.money import to_units
 from lynsms.providers.base import Provider
+from lynsms.routing.breaker import Breaker
 
 SIMULATOR = "simulator"
 PROVIDER_NAMES = ("twilio", "sinch", "infobip", "clicksend")
@@ -32,12 +33,20 @@ _SIMULATED = Chain(route_id=None, providers=(SIMULATOR,))
 class Router:
     def __init__(self, settings: Settings, providers: Mapping[str, Provider]) -> None:
         self.providers = dict(providers)
+        self.breaker = Breaker(settings.routing.breaker_failures, settings.routing.breaker_cooldown)
+        self.public_url = settings.server.public_url.rstrip("/")
         self.real = tuple(name for name in self.providers if name != SIMULATOR)
         self.routes = {route.id: route for route in settings.routes}
         self._costs = {
             name: {code.upper(): to_units(v) for code, v in table.items()}
             for name, table in settings.costs.items()
         }
+
+    def callback_url(self, provider: str) -> str | None:
+        """Where ``provider`` reports delivery (the adapter adds its ``?token=``)."""
+        if provider == SIMULATOR:
+            return None
+        return f"{self.public_url}/callbacks/{provider}/status"
 
     @property
     def simulated(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lynsms.models import Sender
+from lynsms.models import Account, Sender
 
 
 class SenderRepository:
@@ -33,6 +33,20 @@ class SenderRepository:
             )
         )
         return result is not None
+
+    async def owner_of_number(self, number: str) -> tuple[str, str] | None:
+        """``(account_id, currency)`` of the account with ``number`` as an approved long code."""
+        result = await self.session.execute(
+            select(Sender.account_id, Account.currency)
+            .join(Account, Account.id == Sender.account_id)
+            .where(
+                Sender.sender_id == number, Sender.type == "long_code", Sender.status == "approved"
+            )
+            .order_by(Sender.created_at)
+            .limit(1)
+        )
+        row = result.first()
+        return (row[0], row[1]) if row else None
 
     async def add(self, sender: Sender) -> None:
         self.session.add(sender)
