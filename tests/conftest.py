@@ -100,11 +100,18 @@ class LiveServer:
         return runtime
 
 
-async def start_server(settings: Settings, *, run_worker: bool = True) -> LiveServer:
-    app = create_app(settings, run_worker=run_worker)
+def bind_loopback() -> tuple[socket.socket, str]:
+    """A listening address chosen before the app exists (so its public_url can name it)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+async def start_server(
+    settings: Settings, *, run_worker: bool = True, bound: tuple[socket.socket, str] | None = None
+) -> LiveServer:
+    app = create_app(settings, run_worker=run_worker)
+    sock, url = bound or bind_loopback()
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
@@ -113,7 +120,7 @@ async def start_server(settings: Settings, *, run_worker: bool = True) -> LiveSe
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    live = LiveServer(url=f"http://127.0.0.1:{port}", app=app, server=server)
+    live = LiveServer(url=url, app=app, server=server)
     live.task = task  # type: ignore[attr-defined]
     return live
 
@@ -139,3 +146,40 @@ async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def customer(server: LiveServer) -> Customer:
     return await create_customer(server.runtime)
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[Any]:
+    from tests.gateway import start_fakes
+
+    started = start_fakes()
+    yield started
+    for fake in started.all():
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+async def gateway(database_url: str, fakes: Any) -> AsyncIterator[LiveServer]:
+    """A server whose live traffic goes to the four provider fakes."""
+    from tests.gateway import gateway_settings
+
+    bound = bind_loopback()
+    settings = Settings(**gateway_settings(fakes, database_url, bound[1]))
+    live = await start_server(settings, bound=bound)
+    yield live
+    await stop_server(live)
+
+
+@pytest.fixture
+async def gw(gateway: LiveServer, fakes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway, with every fake reset and every circuit closed."""
+    for fake in fakes.all():
+        fake.reset()
+    gateway.runtime.router.breaker.reset()
+    async with httpx.AsyncClient(base_url=gateway.url + "/api/v1", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def gw_customer(gateway: LiveServer) -> Customer:
+    return await create_customer(gateway.runtime)

@@ -33,6 +33,11 @@ class Breaker:
         self.cooldown = cooldown
         self._states: dict[str, _State] = {}
 
+    def reset(self) -> None:
+        for provider in self._states:
+            OPEN.labels(provider).set(0)
+        self._states.clear()
+
     def allow(self, provider: str) -> bool:
         """Whether a message may be handed to ``provider`` now (claims the probe if half-open)."""
         state = self._states.get(provider)
