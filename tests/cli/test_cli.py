@@ -119,3 +119,21 @@ def test_bootstrap_is_idempotent_and_its_curl_works(run, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_providers_lists_callback_urls(run, tmp_path):
+    config = tmp_path / "lynsms.toml"
+    config.write_text(
+        '[server]\npublic_url = "https://sms.example.com"\n'
+        '[providers.twilio]\naccount_sid = "AC00000000000000000000000000000001"\nauth_token = "t"\n'
+        '[providers.infobip]\napi_key = "k"\nbase_url = "https://x.api.infobip.com"\n'
+        'callback_token = "cbtok"\n'
+    )
+    run.env["LYNSMS_CONFIG"] = str(config)
+    listed = as_json(run("providers", "--server", "http://127.0.0.1:9", "--json"))["providers"]
+    assert [p["name"] for p in listed] == ["twilio", "infobip"]
+    assert listed[0]["status_callback_url"] == "https://sms.example.com/callbacks/twilio/status"
+    assert listed[1]["inbound_callback_url"] == (
+        "https://sms.example.com/callbacks/infobip/inbound?token=cbtok"
+    )
+    assert listed[0]["health"].startswith("unknown")
