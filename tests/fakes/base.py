@@ -23,10 +23,18 @@ import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the project's ``shared/`` folder: beside the repository (CI lays it there),
+    else the workplace's ``/work/shared``."""
+    beside = Path(__file__).resolve().parents[3] / "shared" / relative
+    return beside if beside.exists() else Path("/work/shared") / relative
 
 
 class Behaviour(StrEnum):

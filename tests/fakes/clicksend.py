@@ -70,10 +70,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.base import AcceptedMessage, Behaviour, FakeProvider, ReceivedRequest
+from tests.fakes.base import (
+    AcceptedMessage,
+    Behaviour,
+    FakeProvider,
+    ReceivedRequest,
+    shared_file,
+)
 
 SPEC_ENV = "LYNSMS_CLICKSEND_SPEC"
-DEFAULT_SPEC = "/work/shared/provider-specs/clicksend/openapi.yaml"
+DEFAULT_SPEC = str(shared_file("provider-specs/clicksend/openapi.yaml"))
 TEST_API_KEY = "D83DED51-9E35-4D42-9BB9-0E34B7CA85AE"  # ClickSend's published test accounts
 SUSPENDED = "Your account is suspended. Please contact support for more information."
 RETRY_AFTER_SECONDS = 20

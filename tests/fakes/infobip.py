@@ -58,12 +58,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.base import AcceptedMessage, Behaviour, FakeProvider, ReceivedRequest
+from tests.fakes.base import AcceptedMessage, Behaviour, FakeProvider, ReceivedRequest, shared_file
 
 SPEC_ENV = "LYNSMS_INFOBIP_SPEC"
-DEFAULT_SPEC = (
-    Path(__file__).resolve().parents[3] / "shared/provider-specs/infobip/openapi-spec.json"
-)
+DEFAULT_SPEC = shared_file("provider-specs/infobip/openapi-spec.json")
 _PREFIX = "20085a4036d67f66ebf204560d55d58a7c131c15d42c8ed9442747c488e08630."
 REQUEST_SCHEMA = _PREFIX + "SmsRequestEnvelope"
 RESPONSE_SCHEMA = _PREFIX + "SmsResponseEnvelope"

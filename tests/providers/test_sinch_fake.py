@@ -7,7 +7,6 @@ import functools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,7 +33,7 @@ from lynsms.providers.base import (
     Throttled,
 )
 from lynsms.providers.sinch import SinchConfig, SinchProvider
-from tests.fakes.base import AcceptedMessage, Behaviour, FakeProvider
+from tests.fakes.base import AcceptedMessage, Behaviour, FakeProvider, shared_file
 from tests.fakes.sinch import FakeSinch, new_id
 
 PLAN = "0b4f6c2a9d8e4f1a"
@@ -42,7 +41,7 @@ TOKEN = "fake-api-token"
 CALLBACK_TOKEN = "fake-callback-token"
 HMAC_SECRET = "fake-hmac-secret"
 STATUS_URL = "https://sms.example.com/callbacks/sinch/status"
-SPEC = Path("/work/shared/provider-specs/sinch/openapi.yaml")
+SPEC = shared_file("provider-specs/sinch/openapi.yaml")
 
 
 def sms(to: str = "+12025550143", **changes: Any) -> OutboundSms:

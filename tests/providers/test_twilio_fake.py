@@ -41,7 +41,7 @@ from lynsms.providers.base import (
     Throttled,
 )
 from lynsms.providers.twilio import TwilioConfig, TwilioProvider
-from tests.fakes.base import AcceptedMessage, Behaviour
+from tests.fakes.base import AcceptedMessage, Behaviour, shared_file
 from tests.fakes.twilio import KNOWN_FIELDS, FakeTwilio, segments
 
 SID = "AC00112233445566778899aabbccddeeff"
@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(
     os.environ.get(
         "LYNSMS_TWILIO_SPEC",
-        ROOT.parent / "shared" / "provider-specs" / "twilio" / "twilio_api_v2010.json",
+        shared_file("provider-specs/twilio/twilio_api_v2010.json"),
     )
 )
 
