@@ -8,6 +8,9 @@ nothing and gets 401; a report for a message we do not know is acknowledged
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
@@ -21,45 +24,52 @@ from lynsms.runtime import Runtime
 
 log = get_logger("lynsms.callbacks")
 router = APIRouter(prefix="/callbacks", include_in_schema=False)
+T = TypeVar("T")
 _TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 @router.post("/{provider}/status")
 async def status_callback(provider: str, request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    adapter = _adapter(runtime, provider)
-    if adapter is None:
-        return _refuse(404, "not_found", f"No provider '{provider}' is configured.")
-    try:
-        reports = adapter.parse_status_callback(await _callback(runtime, request))
-    except CallbackRejected as exc:
-        log.warning("delivery report refused", provider=provider, reason=str(exc))
-        return _refuse(401, "callback_rejected", "The callback failed authentication.")
-    except ValueError as exc:
-        return _refuse(400, "bad_request", f"Unreadable callback: {exc}")
+    parsed = await _parse(runtime, provider, request, lambda a: a.parse_status_callback)
+    if isinstance(parsed, Response):
+        return parsed
     async with session_scope(runtime.database, write=True) as session:
-        moved = await record_reports(session, provider, reports)
-    return JSONResponse({"received": len(reports), "applied": moved})
+        moved = await record_reports(session, provider, parsed)
+    return JSONResponse({"received": len(parsed), "applied": moved})
 
 
 @router.post("/{provider}/inbound")
 async def inbound_callback(provider: str, request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    parsed = await _parse(runtime, provider, request, lambda a: a.parse_inbound_callback)
+    if isinstance(parsed, Response):
+        return parsed
+    async with session_scope(runtime.database, write=True) as session:
+        stored = await receive(session, provider, parsed)
+    if provider == "twilio":  # Twilio expects TwiML: an empty response sends no reply
+        return Response(_TWIML_EMPTY, media_type="text/xml")
+    return JSONResponse({"received": len(parsed), "stored": stored})
+
+
+async def _parse(
+    runtime: Runtime,
+    provider: str,
+    request: Request,
+    parser: Callable[[Provider], Callable[[CallbackRequest], list[T]]],
+) -> Response | list[T]:
+    """The adapter's reading of the callback, or the response refusing it."""
     adapter = _adapter(runtime, provider)
     if adapter is None:
         return _refuse(404, "not_found", f"No provider '{provider}' is configured.")
+    callback = await _callback(runtime, request)
     try:
-        items = adapter.parse_inbound_callback(await _callback(runtime, request))
+        return parser(adapter)(callback)
     except CallbackRejected as exc:
-        log.warning("inbound message refused", provider=provider, reason=str(exc))
+        log.warning("callback refused", provider=provider, path=request.url.path, reason=str(exc))
         return _refuse(401, "callback_rejected", "The callback failed authentication.")
     except ValueError as exc:
         return _refuse(400, "bad_request", f"Unreadable callback: {exc}")
-    async with session_scope(runtime.database, write=True) as session:
-        stored = await receive(session, provider, items)
-    if provider == "twilio":  # Twilio expects TwiML: an empty response sends no reply
-        return Response(_TWIML_EMPTY, media_type="text/xml")
-    return JSONResponse({"received": len(items), "stored": stored})
 
 
 def _adapter(runtime: Runtime, provider: str) -> Provider | None:
