@@ -3,20 +3,28 @@
 from lynsms.models.account import Account
 from lynsms.models.api_key import ApiKey
 from lynsms.models.base import Base, UTCDateTime
+from lynsms.models.event import Event
 from lynsms.models.ledger_entry import LedgerEntry
 from lynsms.models.message import Message
 from lynsms.models.message_attempt import MessageAttempt
 from lynsms.models.opt_out import OptOut
 from lynsms.models.sender import Sender
+from lynsms.models.webhook_attempt import WebhookAttempt
+from lynsms.models.webhook_delivery import WebhookDelivery
+from lynsms.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "Event",
     "LedgerEntry",
     "Message",
     "MessageAttempt",
     "OptOut",
     "Sender",
     "UTCDateTime",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
