@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     media_dir: Path = Path("./media")
+    # Derives every webhook endpoint's signing secret (never stored). Set the same value on
+    # every node; unset, a random key is created in ``secret_key_file`` on first use.
+    secret_key: str | None = None
+    secret_key_file: Path = Path("./lynsms.secret")
     run_worker: bool = True  # serve runs the dispatcher in-process (`--no-worker` sets 0)
     key_cache_seconds: float = Field(default=60.0, ge=0)  # 0 disables the API-key cache
 

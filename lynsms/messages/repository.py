@@ -100,6 +100,28 @@ class MessageRepository:
     async def insert(self, row: dict[str, Any]) -> None:
         await self.session.execute(messages.insert(), row)
 
+    async def any_expired(self, now: datetime) -> bool:
+        found = await self.session.scalar(
+            select(m.id).where(m.status == st.QUEUED, m.expire_at <= now).limit(1)
+        )
+        return found is not None
+
+    async def lock_expired(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Queued messages whose validity ran out and that no dispatcher holds, locked."""
+        query = (
+            select(messages)
+            .where(
+                m.status == st.QUEUED,
+                m.expire_at <= now,
+                or_(m.locked_until.is_(None), m.locked_until < now),
+            )
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        result = await self.session.execute(query)
+        return [dict(row) for row in result.mappings()]
+
     async def any_due(self, now: datetime) -> bool:
         """Whether a queued or scheduled message is due and free (a cheap read, no lock)."""
         found = await self.session.scalar(
@@ -123,6 +145,7 @@ class MessageRepository:
                 m.status.in_((st.QUEUED, st.SCHEDULED)),
                 m.next_attempt_at <= now,
                 or_(m.locked_until.is_(None), m.locked_until < now),
+                or_(m.expire_at.is_(None), m.expire_at > now),
             )
             .order_by(m.next_attempt_at)
             .limit(limit)

@@ -17,6 +17,7 @@ from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.messages.dispatch import deadline_in, dispatch
+from lynsms.messages.expiry import expire_due
 from lynsms.messages.reports import record_reports
 from lynsms.messages.repository import MessageRepository
 from lynsms.providers.simulator import SimulatorProvider
@@ -61,8 +62,9 @@ class Worker:
         """One pass over every kind of due work; whether there was any."""
         sent = await self.dispatch_due()
         reported = await self.simulate_reports()
+        expired = await self.expire_due()
         await self.flush_key_usage()
-        return bool(sent or reported)
+        return bool(sent or reported or expired)
 
     async def dispatch_due(self) -> int:
         settings = self.runtime.settings.routing
@@ -96,6 +98,13 @@ class Worker:
             await MessageRepository(session).clear_due(silent)
             await record_reports(session, SIMULATOR, reports)
         return len(due)
+
+    async def expire_due(self) -> int:
+        async with session_scope(self.runtime.database, write=False) as session:
+            if not await MessageRepository(session).any_expired(utcnow()):
+                return 0
+        async with session_scope(self.runtime.database, write=True) as session:
+            return await expire_due(session, BATCH)
 
     async def flush_key_usage(self) -> None:
         used = self.runtime.key_cache.take_used()

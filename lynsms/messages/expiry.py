@@ -1,0 +1,39 @@
+"""Validity: a message still queued when its ``expire_at`` passes becomes ``expired``, refunded."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lynsms.billing import service as billing_service
+from lynsms.kit.clock import utcnow
+from lynsms.kit.metrics import STATUS_CHANGES
+from lynsms.messages import status as st
+from lynsms.messages.repository import MessageRepository
+
+EXPIRED_ERROR = ("expired", "The message's validity ran out before a provider took it.")
+
+
+async def expire_due(session: AsyncSession, limit: int = 500) -> int:
+    """Expire what is due; returns how many messages expired."""
+    repository = MessageRepository(session)
+    now = utcnow()
+    rows = await repository.lock_expired(now, limit)
+    moves = [
+        {
+            "p_id": row["id"],
+            "p_from": st.QUEUED,
+            "p_status": st.EXPIRED,
+            "p_error_code": EXPIRED_ERROR[0],
+            "p_error_message": EXPIRED_ERROR[1],
+            "p_delivered_at": None,
+            "p_updated_at": now,
+        }
+        for row in rows
+    ]
+    await repository.move_many(moves)
+    for row in rows:
+        if row["mode"] == "live" and row["cost_units"]:
+            await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
+    if rows:
+        STATUS_CHANGES.labels(st.EXPIRED).inc(len(rows))
+    return len(rows)
