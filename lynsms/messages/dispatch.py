@@ -15,10 +15,12 @@ from lynsms.billing import service as billing_service
 from lynsms.kit.clock import utcnow
 from lynsms.messages import status as st
 from lynsms.messages.repository import RECORD_DISPATCH, attempts
+from lynsms.messages.views import message_to_dict
 from lynsms.providers.base import OutboundSms
 from lynsms.routing.chain import Outcome, walk
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
+from lynsms.webhooks.events import events, message_event
 from lynsms.worker.retry import DISPATCH_RETRY
 from lynsms.writer import WriteOp
 
@@ -40,15 +42,19 @@ async def dispatch(runtime: Runtime, rows: list[dict[str, Any]], deadline: float
         await asyncio.gather(*(lane() for _ in range(min(_CONCURRENCY, len(rows)))))
     op = WriteOp()
     now = utcnow()
-    results, attempt_rows, refunds = [], [], []
+    results, attempt_rows, refunds, changes = [], [], [], []
     for row, outcome in zip(rows, outcomes, strict=True):
         assert outcome is not None
+        first_dispatch = row["attempts"] == 0
         results.append(_apply(runtime, row, outcome, now))
         attempt_rows.extend(_attempt_rows(row["id"], outcome, now))
         if row["status"] == st.FAILED and row["mode"] == "live":
             refunds.append((row["account_id"], row["cost_units"], row["id"]))
+        if row["status"] != st.QUEUED or first_dispatch:  # a retry still queued is no news
+            changes.append(message_event(message_to_dict(row), row["account_id"], now))
     op.update(RECORD_DISPATCH, results)
     op.insert(attempts, attempt_rows)
+    op.insert(events, changes)
     billing_service.add_refunds(op, refunds)
     return op
 

@@ -9,6 +9,8 @@ from lynsms.kit.clock import utcnow
 from lynsms.kit.metrics import STATUS_CHANGES
 from lynsms.messages import status as st
 from lynsms.messages.repository import MessageRepository
+from lynsms.messages.views import message_to_dict
+from lynsms.webhooks.events import message_event
 
 EXPIRED_ERROR = ("expired", "The message's validity ran out before a provider took it.")
 
@@ -31,6 +33,16 @@ async def expire_due(session: AsyncSession, limit: int = 500) -> int:
         for row in rows
     ]
     await repository.move_many(moves)
+    changes = []
+    for row in rows:
+        row.update(
+            status=st.EXPIRED,
+            error_code=EXPIRED_ERROR[0],
+            error_message=EXPIRED_ERROR[1],
+            updated_at=now,
+        )
+        changes.append(message_event(message_to_dict(row), row["account_id"], now))
+    await repository.add_events(changes)
     for row in rows:
         if row["mode"] == "live" and row["cost_units"]:
             await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])

@@ -19,8 +19,10 @@ from lynsms.kit.phones import InvalidNumber, country_of, normalise
 from lynsms.kit.segments import segment
 from lynsms.messages import status as st
 from lynsms.messages.repository import MessageRepository
+from lynsms.messages.views import message_to_dict
 from lynsms.providers.base import InboundSms
 from lynsms.senders.repository import SenderRepository
+from lynsms.webhooks.events import event_row, message_event
 
 log = get_logger("lynsms.inbound")
 
@@ -36,7 +38,10 @@ async def receive(session: AsyncSession, provider: str, items: list[InboundSms])
         repository = MessageRepository(session)
         if await repository.has_inbound(provider, sms.provider_message_id):
             continue
-        await repository.insert(_row(provider, sms, *owner))
+        row = _row(provider, sms, *owner)
+        if not await repository.insert_inbound(row):  # a concurrent duplicate won the race
+            continue
+        await repository.add_events([message_event(message_to_dict(row), owner[0])])
         await _apply_keyword(session, owner[0], provider, sms)
         stored += 1
     return stored
@@ -47,7 +52,12 @@ async def _apply_keyword(
 ) -> None:
     word = contacts_service.keyword(sms.body)
     if word == "stop":
-        await contacts_service.opt_out(session, account_id, sms.sender, f"inbound:{provider}")
+        source = f"inbound:{provider}"
+        if await contacts_service.opt_out(session, account_id, sms.sender, source):
+            data = {"object": "opt_out", "phone": sms.sender, "source": source}
+            await MessageRepository(session).add_events(
+                [event_row(account_id, "live", "contact.opted_out", data)]
+            )
     elif word == "start":
         await contacts_service.opt_in(session, account_id, sms.sender)
 

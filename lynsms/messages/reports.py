@@ -18,7 +18,9 @@ from lynsms.kit.logging import get_logger
 from lynsms.kit.metrics import STATUS_CHANGES
 from lynsms.messages import status as st
 from lynsms.messages.repository import MessageRepository
+from lynsms.messages.views import message_to_dict
 from lynsms.providers.base import DeliveryReport
+from lynsms.webhooks.events import message_event
 
 log = get_logger("lynsms.reports")
 
@@ -35,6 +37,7 @@ async def record_reports(
     current = {row["provider_message_id"]: dict(row) for row in rows}
     now = utcnow()
     moves: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for report in reports:
         row = current.get(report.provider_message_id)
         if row is None:
@@ -45,8 +48,10 @@ async def record_reports(
             )
         elif st.allowed(row["status"], report.status):
             moves.append(_move(row, report, now))
-            row["status"] = report.status
+            _mirror(row, moves[-1])
+            changes.append(message_event(message_to_dict(row), row["account_id"], now))
     await repository.move_many(moves)
+    await repository.add_events(changes)
     await _refund(session, current, moves)
     for move in moves:
         STATUS_CHANGES.labels(move["p_status"]).inc()
@@ -66,6 +71,18 @@ def _move(row: dict[str, Any], report: DeliveryReport, now: datetime) -> dict[st
         "p_delivered_at": (report.occurred_at or now) if not failed else None,
         "p_updated_at": now,
     }
+
+
+def _mirror(row: dict[str, Any], move: dict[str, Any]) -> None:
+    """Apply a move to the row in memory (the event carries the message as it now is)."""
+    row.update(
+        status=move["p_status"],
+        error_code=move["p_error_code"],
+        error_message=move["p_error_message"],
+        delivered_at=move["p_delivered_at"],
+        updated_at=move["p_updated_at"],
+        next_attempt_at=None,
+    )
 
 
 async def _refund(

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.messages import status as st
 from lynsms.models import Message, MessageAttempt
+from lynsms.webhooks.events import events
 
 messages: Table = Message.__table__  # type: ignore[assignment]
 attempts: Table = MessageAttempt.__table__  # type: ignore[assignment]
@@ -75,9 +77,7 @@ class MessageRepository:
     async def lock_by_provider_ids(self, provider: str, ids: list[str]) -> Sequence[RowMapping]:
         """The messages a provider's ids name, locked for this transaction (PostgreSQL; on
         SQLite the write transaction holds the database lock already)."""
-        query = select(
-            m.id, m.account_id, m.status, m.provider_message_id, m.cost_units, m.mode
-        ).where(m.provider == provider, m.provider_message_id.in_(ids))
+        query = select(messages).where(m.provider == provider, m.provider_message_id.in_(ids))
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         result = await self.session.execute(query)
@@ -97,8 +97,18 @@ class MessageRepository:
         )
         return found is not None
 
-    async def insert(self, row: dict[str, Any]) -> None:
-        await self.session.execute(messages.insert(), row)
+    async def insert_inbound(self, row: dict[str, Any]) -> bool:
+        """Store an inbound message; False when the provider already delivered it."""
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(messages.insert(), row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def add_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(events.insert(), rows)
 
     async def any_expired(self, now: datetime) -> bool:
         found = await self.session.scalar(

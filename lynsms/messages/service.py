@@ -27,6 +27,7 @@ from lynsms.messages.views import bulk_item, message_to_dict
 from lynsms.routing.service import PROVIDER_NAMES
 from lynsms.runtime import Runtime
 from lynsms.senders import service as senders_service
+from lynsms.webhooks.events import events, message_event
 from lynsms.writer import WriteOp
 
 MAX_BODY = 1600
@@ -276,6 +277,8 @@ async def _accept(
 ) -> None:
     """Commit the rows and, for live keys, the debit: all of it or nothing (402)."""
     op = WriteOp(guard=guard).insert(messages, rows)
+    scheduled = [row for row in rows if row["status"] == st.SCHEDULED]
+    op.insert(events, [message_event(message_to_dict(row), row["account_id"]) for row in scheduled])
     if not principal.is_test:
         total = sum(row["cost_units"] for row in rows)
         billing_service.add_debit(op, principal.account_id, total, reference, what)
@@ -370,4 +373,6 @@ async def cancel_message(
         )
     if row["mode"] == "live" and row["cost_units"]:
         await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
-    return message_to_dict(row)
+    message = message_to_dict(row)
+    await repository.add_events([message_event(message, row["account_id"], now)])
+    return message

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lynsms.models.base import Base, UTCDateTime
@@ -16,6 +16,15 @@ class Message(Base):
         Index("ix_messages_account_id_reference", "account_id", "reference"),
         Index("ix_messages_provider_message", "provider", "provider_message_id"),
         Index("ix_messages_due", "status", "next_attempt_at"),
+        # A provider retrying an inbound callback must not store the message twice.
+        Index(
+            "uq_messages_inbound",
+            "provider",
+            "provider_message_id",
+            unique=True,
+            sqlite_where=text("direction = 'inbound'"),
+            postgresql_where=text("direction = 'inbound'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

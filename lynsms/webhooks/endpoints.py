@@ -1,0 +1,100 @@
+"""HTTP endpoints of webhook endpoints and events: parse, authorise, one service call, render."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from lynsms.accounts.auth import Authenticator, Principal
+from lynsms.database import DbSession
+from lynsms.kit.clock import as_utc
+from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
+from lynsms.kit.pagination import PageParams
+from lynsms.webhooks import service
+from lynsms.webhooks.events import TYPES
+from lynsms.webhooks.schemas import (
+    EventDetailOut,
+    EventOut,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookOut,
+)
+
+WebhooksRead = Annotated[Principal, Depends(Authenticator("webhooks:read"))]
+WebhooksWrite = Annotated[Principal, Depends(Authenticator("webhooks:write"))]
+TypeFilter = Annotated[
+    str | None, Query(pattern="^(" + "|".join(re.escape(kind) for kind in TYPES) + ")$")
+]
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.get(
+    "/webhooks",
+    response_model=PageEnvelope[WebhookOut],
+    summary="List webhook endpoints (scope webhooks:read)",
+)
+async def list_webhooks(principal: WebhooksRead, session: DbSession, page: PageParams) -> Response:
+    items, total = await service.list_endpoints(
+        session, principal.account_id, page.offset, page.limit
+    )
+    return ok_page(items, page.block(total))
+
+
+@router.post(
+    "/webhooks/create",
+    status_code=201,
+    response_model=Envelope[WebhookCreated],
+    summary="Create a webhook endpoint; the response alone shows its secret (scope webhooks:write)",
+)
+async def create_webhook(
+    body: WebhookCreate, principal: WebhooksWrite, session: DbSession, request: Request
+) -> Response:
+    settings = request.app.state.runtime.settings
+    return ok(await service.create_endpoint(session, settings, principal, body), 201)
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    response_model=Envelope[WebhookOut],
+    summary="Delete a webhook endpoint (scope webhooks:write)",
+)
+async def delete_webhook(webhook_id: str, principal: WebhooksWrite, session: DbSession) -> Response:
+    return ok(await service.delete_endpoint(session, principal.account_id, webhook_id))
+
+
+@router.get(
+    "/events",
+    response_model=PageEnvelope[EventOut],
+    summary="List events of the key's mode, newest first (scope webhooks:read)",
+)
+async def list_events(
+    principal: WebhooksRead,
+    session: DbSession,
+    page: PageParams,
+    type: TypeFilter = None,
+    message_id: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Response:
+    filters = {
+        "type": type,
+        "message_id": message_id,
+        "created_after": as_utc(created_after) if created_after else None,
+        "created_before": as_utc(created_before) if created_before else None,
+    }
+    items, total = await service.list_events(session, principal, filters, page.offset, page.limit)
+    return ok_page(items, page.block(total))
+
+
+@router.get(
+    "/events/{event_id}",
+    response_model=Envelope[EventDetailOut],
+    summary="Retrieve an event with its deliveries and their attempts (scope webhooks:read)",
+)
+async def get_event(event_id: str, principal: WebhooksRead, session: DbSession) -> Response:
+    return ok(await service.get_event(session, principal, event_id))
