@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.models import OptOut
@@ -32,8 +33,14 @@ class OptOutRepository:
         """Record the opt-out; whether it is new."""
         if await self.session.get(OptOut, (account_id, phone)) is not None:
             return False
-        self.session.add(OptOut(account_id=account_id, phone=phone, source=source, created_at=at))
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():  # a concurrent STOP may insert it first
+                await self.session.execute(
+                    opt_outs.insert(),
+                    {"account_id": account_id, "phone": phone, "source": source, "created_at": at},
+                )
+        except IntegrityError:
+            return False
         return True
 
     async def remove(self, account_id: str, phone: str) -> bool:
