@@ -23,9 +23,12 @@ from fastapi import FastAPI
 
 from lynsms.app import create_app
 from lynsms.config import Settings
+from lynsms.kit.logging import configure as configure_logging
 from lynsms.migrations import alembic_config
 from lynsms.runtime import Runtime
 from tests.factories import Customer, create_customer
+
+configure_logging("WARNING", json=True)  # as the CLI does: plain JSON lines, no rich tracebacks
 
 PG_ADMIN_DSN = os.environ.get("LYNSMS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
