@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from lynsms.accounts.auth import MessagesRead, MessagesSend, authorize
 from lynsms.database import DbSession
+from lynsms.kit.clock import as_utc
 from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
 from lynsms.kit.fastpath import fast_route, json_body, parse_body
 from lynsms.kit.pagination import PageParams
@@ -90,7 +91,10 @@ async def list_messages(
         "direction": direction,
     }
     filters = {k: v for k, v in filters.items() if v is not None}
-    filters.update(created_after=created_after, created_before=created_before)
+    filters.update(
+        created_after=as_utc(created_after) if created_after else None,
+        created_before=as_utc(created_before) if created_before else None,
+    )
     items, total = await service.list_messages(
         session, principal.account_id, filters, page.offset, page.limit
     )

@@ -137,24 +137,26 @@ def request_for(job: Job, key: bytes, timestamp: int) -> tuple[bytes, dict[str, 
 
 
 async def attempt_all(
-    client: httpx.AsyncClient, jobs: list[Job], key: bytes, allow_private: bool
+    clients: list[httpx.AsyncClient], jobs: list[Job], key: bytes, allow_private: bool
 ) -> list[Outcome]:
-    """Send every job, ``CONCURRENCY`` at a time; outcomes in the order of ``jobs``."""
+    """Send every job, ``CONCURRENCY`` at a time (lanes spread over ``clients``); outcomes
+    in the order of ``jobs``."""
     refusals = await _refusals((job.url for job in jobs if job.endpoint_live), allow_private)
     outcomes: list[Outcome] = [SKIPPED] * len(jobs)
     pending = iter(range(len(jobs)))
 
-    async def lane() -> None:  # a few lanes, each taking the next job: no task per delivery
+    async def lane(client: httpx.AsyncClient) -> None:  # each takes the next job: no task each
         for index in pending:
             outcomes[index] = await _attempt(client, jobs[index], key, refusals)
 
-    await asyncio.gather(*(lane() for _ in range(min(CONCURRENCY, len(jobs)))))
+    lanes = min(CONCURRENCY, len(jobs))
+    await asyncio.gather(*(lane(clients[n % len(clients)]) for n in range(lanes)))
     return outcomes
 
 
 async def _refusals(urls: Iterable[str], allow_private: bool) -> dict[str, str | None]:
     """Each distinct destination checked once per pass: why it is refused, or None."""
-    origins = {_origin(url) for url in urls}
+    origins = sorted({_origin(url) for url in urls})
 
     async def check(origin: str) -> str | None:
         try:

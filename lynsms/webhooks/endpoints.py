@@ -33,6 +33,17 @@ TypeFilter = Annotated[
 router = APIRouter(tags=["webhooks"])
 
 
+async def _checked_body(body: WebhookCreate, request: Request) -> WebhookCreate:
+    """The body, its URL's host resolved and vetted (SSRF) before any session is opened."""
+    await service.check_url(request.app.state.runtime.settings, body.url)
+    return body
+
+
+# Dependencies run in the order of the parameters: authorise, then resolve DNS, then take
+# the write session (which on SQLite holds the process's write lock for the request).
+CheckedWebhook = Annotated[WebhookCreate, Depends(_checked_body)]
+
+
 @router.get(
     "/webhooks",
     response_model=PageEnvelope[WebhookOut],
@@ -52,7 +63,7 @@ async def list_webhooks(principal: WebhooksRead, session: DbSession, page: PageP
     summary="Create a webhook endpoint; the response alone shows its secret (scope webhooks:write)",
 )
 async def create_webhook(
-    body: WebhookCreate, principal: WebhooksWrite, session: DbSession, request: Request
+    principal: WebhooksWrite, body: CheckedWebhook, session: DbSession, request: Request
 ) -> Response:
     settings = request.app.state.runtime.settings
     return ok(await service.create_endpoint(session, settings, principal, body), 201)

@@ -69,9 +69,7 @@ class EndpointRepository:
     async def page(
         self, account_id: str, offset: int, limit: int
     ) -> tuple[list[WebhookEndpoint], int]:
-        where = and_(
-            WebhookEndpoint.account_id == account_id, WebhookEndpoint.deleted_at.is_(None)
-        )
+        where = and_(WebhookEndpoint.account_id == account_id, WebhookEndpoint.deleted_at.is_(None))
         total = await self.session.scalar(
             select(func.count()).select_from(WebhookEndpoint).where(where)
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,16 +29,24 @@ from lynsms.webhooks.schemas import ALL_EVENTS, WebhookCreate
 from lynsms.webhooks.urls import UnsafeUrl, check_destination
 
 
-async def create_endpoint(
-    session: AsyncSession, settings: Settings, principal: Principal, spec: WebhookCreate
-) -> dict[str, Any]:
-    """Create the endpoint in the key's mode; the result alone carries the secret."""
+async def check_url(settings: Settings, url: str) -> None:
+    """Refuse (422 ``invalid_webhook_url``) a URL whose host is an internal address.
+
+    It resolves DNS, which can be slow: call it before taking a write session (on
+    SQLite that holds the process's write lock)."""
     try:
-        await check_destination(spec.url, settings.webhooks_allow_private)
+        await check_destination(url, settings.webhooks_allow_private)
     except UnsafeUrl as exc:
         raise ValidationFailed(
             f"The webhook URL is not allowed: {exc}.", code="invalid_webhook_url", param="url"
         ) from exc
+
+
+async def create_endpoint(
+    session: AsyncSession, settings: Settings, principal: Principal, spec: WebhookCreate
+) -> dict[str, Any]:
+    """Create the endpoint (its URL already checked) in the key's mode; the result alone
+    carries the secret."""
     endpoint_id = new_id("whk")
     secret = signing.endpoint_secret(signing.server_key(settings), endpoint_id)
     endpoint = WebhookEndpoint(
@@ -66,7 +73,9 @@ async def list_endpoints(
     return [endpoint_to_dict(endpoint) for endpoint in found], total
 
 
-async def delete_endpoint(session: AsyncSession, account_id: str, endpoint_id: str) -> dict[str, Any]:
+async def delete_endpoint(
+    session: AsyncSession, account_id: str, endpoint_id: str
+) -> dict[str, Any]:
     """Soft-delete the endpoint; its pending deliveries are given up."""
     endpoint = await EndpointRepository(session).get(account_id, endpoint_id)
     if endpoint is None:
@@ -161,7 +170,7 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
     return len(pending)
 
 
-def matches(hook: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+def matches(hook: RowMapping, event: RowMapping) -> bool:
     """Whether the endpoint wants the event: same mode, subscribed type, created before it."""
     kinds = hook["events"] or []
     return (

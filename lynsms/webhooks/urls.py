@@ -97,4 +97,4 @@ async def check_destination(url: str, allow_private: bool) -> None:
     for address in addresses:
         reason = refusal(address, allow_private)
         if reason is not None:
-            raise UnsafeUrl(f"the host {host} resolves to {reason} ({address})")
+            raise UnsafeUrl(f"the host {host} resolves to {reason}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from lynsms.accounts.repository import TOUCH_KEYS
@@ -23,6 +24,7 @@ from lynsms.messages.repository import MessageRepository
 from lynsms.providers.simulator import SimulatorProvider
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
+from lynsms.webhooks.tasks import deliver_due, fan_out_events
 from lynsms.writer import WriteOp
 
 log = get_logger("lynsms.worker")
@@ -34,24 +36,30 @@ BUSY_PAUSE = 0.02  # a breath between busy passes, so request writers are not st
 class Worker:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self.run(), name="worker")
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self.run(self.tick), name="worker"),
+            # Webhooks in their own loop: a slow customer endpoint never delays dispatch.
+            loop.create_task(self.run(self.webhook_tick), name="webhooks"),
+        ]
 
     async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; let passes in flight finish within ``timeout``."""
         self._stopping.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout)
-            except TimeoutError:
-                log.warning("worker did not stop in time")
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                log.warning("worker did not stop in time", task=task.get_name())
+                task.cancel()
 
-    async def run(self) -> None:
+    async def run(self, tick: Callable[[], Awaitable[bool]]) -> None:
         while not self._stopping.is_set():
             try:
-                busy = await self.tick()
+                busy = await tick()
             except Exception:
                 log.exception("worker pass failed")
                 busy = False
@@ -59,12 +67,17 @@ class Worker:
                 await asyncio.wait_for(self._stopping.wait(), BUSY_PAUSE if busy else IDLE_SLEEP)
 
     async def tick(self) -> bool:
-        """One pass over every kind of due work; whether there was any."""
+        """One pass over every kind of due message work; whether there was any."""
         sent = await self.dispatch_due()
         reported = await self.simulate_reports()
         expired = await self.expire_due()
         await self.flush_key_usage()
         return bool(sent or reported or expired)
+
+    async def webhook_tick(self) -> bool:
+        fanned = await fan_out_events(self.runtime)
+        delivered = await deliver_due(self.runtime)
+        return bool(fanned or delivered)
 
     async def dispatch_due(self) -> int:
         settings = self.runtime.settings.routing

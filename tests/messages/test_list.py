@@ -42,6 +42,7 @@ async def test_newest_first_with_pagination(api, filled):
         ("direction=outbound&provider=simulator&from=LynSMS", ["m3", "m2", "m1", "m0"]),
         ("direction=inbound", []),
         ("created_after=2099-01-01T00:00:00Z", []),
+        ("created_after=2099-01-01T00:00:00", []),  # no offset: UTC
         ("created_before=2099-01-01T00:00:00Z", ["m3", "m2", "m1", "m0"]),
     ],
 )
