@@ -174,6 +174,11 @@ async def test_lightningmsg_format(hapi, owner, receiver):
     assert body["status"] == "sent"
     assert body["timestamp"].endswith("Z")
     assert got.headers["x-shared-token"] == "s3cret"
+    for _ in range(50):  # the first message's delivered event must predate the probe
+        current = (await hapi.get(f"/messages/{message_id}", headers=owner.live)).json()["data"]
+        if current["status"] == "delivered":
+            break
+        await asyncio.sleep(0.1)
     probe = receiver.hook()
     probe_id = (await create_hook(hapi, owner.live, probe.url, events=["message.delivered"]))["id"]
     await send(hapi, owner.live)
