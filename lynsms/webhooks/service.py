@@ -150,9 +150,10 @@ async def _deliveries(repository: EventRepository, event_id: str) -> list[dict[s
 async def fan_out(session: AsyncSession, limit: int) -> int:
     """Turn up to ``limit`` new events into deliveries to every matching endpoint."""
     repository = FanOutRepository(session)
+    skipped = await repository.skip_unwatched()
     pending = await repository.lock_pending(limit)
     if not pending:
-        return 0
+        return skipped
     hooks = await repository.live_endpoints(sorted({event["account_id"] for event in pending}))
     by_account: dict[str, list[RowMapping]] = defaultdict(list)
     for hook in hooks:
@@ -167,7 +168,7 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
         ]
     )
     await repository.mark_fanned_out([event["id"] for event in pending])
-    return len(pending)
+    return skipped + len(pending)
 
 
 def matches(hook: RowMapping, event: RowMapping) -> bool:
