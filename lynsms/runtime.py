@@ -50,4 +50,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         try:
             yield runtime
         finally:
+            from lynsms.webhooks.tasks import close_http_clients  # webhooks import the runtime
+
+            await close_http_clients(runtime)
             await database.close()
