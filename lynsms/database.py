@@ -10,7 +10,6 @@ Two ways to write:
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -27,10 +26,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from lynsms.config import Settings
-from lynsms.writer import WriteOp, Writer
+from lynsms.writer import Writer
 
-log = logging.getLogger("lynsms.database")
-__all__ = ["Database", "DbSession", "WriteOp", "Writer", "session_scope"]
+__all__ = ["Database", "DbSession", "session_scope"]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

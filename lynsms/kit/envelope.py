@@ -43,18 +43,6 @@ class PageEnvelope(BaseModel, Generic[T]):
     meta: Meta
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    param: str | None = None
-
-
-class ErrorEnvelope(BaseModel):
-    success: bool = False
-    error: ErrorBody
-    meta: Meta
-
-
 def meta() -> dict[str, str]:
     return {"request_id": current_request_id(), "api_version": API_VERSION}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 MESSAGES_ACCEPTED = Counter("lynsms_messages_accepted_total", "Messages accepted", ["mode"])
 PROVIDER_ATTEMPTS = Counter(
@@ -26,7 +26,6 @@ WRITER_BATCH = Histogram(
 KEY_CACHE_MISSES = Counter(
     "lynsms_key_cache_misses_total", "API-key lookups that read the database"
 )
-DUE_MESSAGES = Gauge("lynsms_worker_claimed", "Messages claimed by the last worker pass")
 
 
 @lru_cache(maxsize=1024)

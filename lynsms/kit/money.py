@@ -16,10 +16,6 @@ def to_units(amount: Decimal | str | int) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def to_decimal(units: int) -> Decimal:
-    return (Decimal(units) / SCALE).quantize(Decimal("0.0001"))
-
-
 def to_number(units: int) -> float:
     """For JSON output only: the 4-place decimal as a number (``500`` → ``0.05``)."""
     return round(units / SCALE, 4)

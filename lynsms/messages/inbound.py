@@ -36,10 +36,8 @@ async def receive(session: AsyncSession, provider: str, items: list[InboundSms])
             log.warning("inbound message for a number no account owns", provider=provider)
             continue
         repository = MessageRepository(session)
-        if await repository.has_inbound(provider, sms.provider_message_id):
-            continue
         row = _row(provider, sms, *owner)
-        if not await repository.insert_inbound(row):  # a concurrent duplicate won the race
+        if not await repository.insert_inbound(row):  # the provider delivered it before
             continue
         await repository.add_events([message_event(message_to_dict(row), owner[0])])
         await _apply_keyword(session, owner[0], provider, sms)

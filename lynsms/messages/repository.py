@@ -87,16 +87,6 @@ class MessageRepository:
         if moves:
             await self.session.execute(MOVE, moves)
 
-    async def has_inbound(self, provider: str, provider_message_id: str) -> bool:
-        found = await self.session.scalar(
-            select(m.id).where(
-                m.provider == provider,
-                m.provider_message_id == provider_message_id,
-                m.direction == "inbound",
-            )
-        )
-        return found is not None
-
     async def insert_inbound(self, row: dict[str, Any]) -> bool:
         """Store an inbound message; False when the provider already delivered it."""
         try:

@@ -17,7 +17,6 @@ CANCELLED = "cancelled"  # cancelled before sending (final; refunded)
 RECEIVED = "received"  # an inbound message (final)
 
 ALL = (SCHEDULED, QUEUED, SENT, DELIVERED, UNDELIVERED, FAILED, EXPIRED, CANCELLED, RECEIVED)
-FINAL = frozenset({DELIVERED, UNDELIVERED, FAILED, EXPIRED, CANCELLED, RECEIVED})
 REFUNDED = frozenset({FAILED, EXPIRED, CANCELLED})
 
 _MOVES: dict[str, frozenset[str]] = {
@@ -30,8 +29,3 @@ _MOVES: dict[str, frozenset[str]] = {
 def allowed(current: str, target: str) -> bool:
     """Whether a message in ``current`` may move to ``target``."""
     return target in _MOVES.get(current, frozenset())
-
-
-def sources_of(target: str) -> tuple[str, ...]:
-    """Every status a message may reach ``target`` from (for conditional updates)."""
-    return tuple(status for status, moves in _MOVES.items() if target in moves)
