@@ -56,7 +56,7 @@ def make_database(backend: str, tmp_dir: str) -> tuple[str, Any]:
     """A migrated, empty database; returns its URL and a function that drops it."""
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_dir}/lynsms-{uuid.uuid4().hex[:8]}.db"
-        command.upgrade(alembic_config(url), "head")
+        command.upgrade(alembic_config(url), "heads")
         return url, lambda: None
     if not _pg_available():
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
@@ -67,7 +67,7 @@ def make_database(backend: str, tmp_dir: str) -> tuple[str, Any]:
         + "/"
         + name
     )
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
     return url, lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

@@ -16,7 +16,7 @@ app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
 
 def upgrade_database() -> None:
-    command.upgrade(alembic_config(get_settings().database_url), "head")
+    command.upgrade(alembic_config(get_settings().database_url), "heads")
 
 
 def database_is_empty() -> bool:
