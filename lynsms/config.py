@@ -53,10 +53,20 @@ class WebhookSettings(_Section):
     retry_schedule: list[float] = Field(
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
     )
+    timeout: float = Field(default=15.0, gt=0)  # seconds per attempt, connect to last byte
 
 
 class SimulatorSettings(_Section):
     delivery_delay: float = Field(default=1.0, ge=0)
+
+
+class WorkerSettings(_Section):
+    # Longest sleep between looks for due work. Unset: 0.2 s on SQLite, 2 s on PostgreSQL,
+    # where LISTEN/NOTIFY wakes the worker as soon as messages or events are written.
+    poll_interval: float | None = Field(default=None, gt=0)
+    # SIGTERM: stop claiming at once; work in flight gets this long to finish (its lease
+    # hands whatever is left to another worker).
+    shutdown_timeout: float = Field(default=15.0, gt=0)
 
 
 class DatabaseSettings(_Section):
@@ -80,6 +90,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    # Rate-limit counters shared by every process and node (redis:// or rediss://); unset, each
+    # process counts alone. Unreachable, each process counts alone until it answers again.
     redis_url: str | None = None
     config: Path | None = None
     webhooks_allow_private: bool = False
@@ -92,6 +104,8 @@ class Settings(BaseSettings):
     secret_key_file: Path = Path("./lynsms.secret")
     run_worker: bool = True  # serve runs the dispatcher in-process (`--no-worker` sets 0)
     key_cache_seconds: float = Field(default=60.0, ge=0)  # 0 disables the API-key cache
+    # Requests per minute allowed to an API key created without its own rate_limit_per_minute.
+    rate_limit_per_minute: int = Field(default=1200, ge=1)
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -102,6 +116,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(

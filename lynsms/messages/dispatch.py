@@ -14,26 +14,39 @@ from typing import Any
 from lynsms.billing import service as billing_service
 from lynsms.kit.clock import utcnow
 from lynsms.messages import status as st
-from lynsms.messages.repository import RECORD_DISPATCH, attempts
+from lynsms.messages.repository import RECORD_DISPATCH, RELEASE, attempts
 from lynsms.messages.views import message_to_dict
 from lynsms.providers.base import OutboundSms
 from lynsms.routing.chain import Outcome, walk
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
 from lynsms.webhooks.events import events, message_event
-from lynsms.worker.retry import DISPATCH_RETRY
+from lynsms.worker.retry import DISPATCH_RETRY, THROTTLED_RETRY
 from lynsms.writer import WriteOp
 
 _CONCURRENCY = 64
+CHUNK = 2 * _CONCURRENCY  # rows the worker dispatches, then commits, at a time
 
 
-async def dispatch(runtime: Runtime, rows: list[dict[str, Any]], deadline: float) -> WriteOp:
-    """Dispatch every row (updated in place with its outcome); return the write to commit."""
+async def dispatch(
+    runtime: Runtime,
+    rows: list[dict[str, Any]],
+    deadline: float,
+    stop: asyncio.Event | None = None,
+) -> WriteOp:
+    """Dispatch the rows (updated in place with their outcome); return the write to commit.
+
+    No row is started after ``deadline`` (the time budget) or once ``stop`` is set: those
+    left are released, due at once, for the worker's next pass. So a pass never outlives
+    its lease by more than one provider timeout.
+    """
     outcomes: list[Outcome | None] = [None] * len(rows)
     pending = iter(range(len(rows)))
 
     async def lane() -> None:  # a few lanes, each taking the next row: no task per message
         for index in pending:
+            if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
+                return
             outcomes[index] = await _dispatch_one(runtime, rows[index], deadline)
 
     if len(rows) == 1:
@@ -43,14 +56,19 @@ async def dispatch(runtime: Runtime, rows: list[dict[str, Any]], deadline: float
     op = WriteOp()
     now = utcnow()
     results, attempt_rows, refunds, changes = [], [], [], []
+    op.update(
+        RELEASE,
+        [{"p_id": row["id"]} for row, done in zip(rows, outcomes, strict=True) if done is None],
+    )
     for row, outcome in zip(rows, outcomes, strict=True):
-        assert outcome is not None
-        first_dispatch = row["attempts"] == 0
+        if outcome is None:
+            continue
+        first_try = row["attempts"] == 0 and bool(outcome.attempts)
         results.append(_apply(runtime, row, outcome, now))
         attempt_rows.extend(_attempt_rows(row["id"], outcome, now))
         if row["status"] == st.FAILED and row["mode"] == "live":
             refunds.append((row["account_id"], row["cost_units"], row["id"]))
-        if row["status"] != st.QUEUED or first_dispatch:  # a retry still queued is no news
+        if row["status"] != st.QUEUED or first_try:  # still queued after a retry is no news
             changes.append(message_event(message_to_dict(row), row["account_id"], now))
     op.update(RECORD_DISPATCH, results)
     op.insert(attempts, attempt_rows)
@@ -126,6 +144,8 @@ def _next_time(
             return None
         return now + timedelta(seconds=runtime.settings.simulator.delivery_delay)
     if outcome.status == st.QUEUED:
+        if outcome.throttled and not outcome.attempts:  # only waiting for a slot: soon again
+            return now + THROTTLED_RETRY.delay(1)
         return now + DISPATCH_RETRY.delay(row["attempts"] + len(outcome.attempts))
     return None
 

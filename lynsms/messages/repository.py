@@ -38,6 +38,12 @@ RECORD_DISPATCH = (
     )
 )
 
+# Give back a claimed message nobody started (a worker stopping): due again at once.
+RELEASE = (
+    update(messages)
+    .where(m.id == bindparam("p_id"), m.status == st.QUEUED)
+    .values(locked_until=None)
+)
 
 # Compare-and-set move of one message (executemany): only from the status it was read in.
 MOVE = (
@@ -134,6 +140,15 @@ class MessageRepository:
             .limit(1)
         )
         return found is not None
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        """When the next queued, scheduled or simulated-report job falls due after ``now``."""
+        soonest = [
+            select(func.min(m.next_attempt_at)).where(m.status == status, m.next_attempt_at > now)
+            for status in (st.QUEUED, st.SCHEDULED, st.SENT)  # each one index range
+        ]
+        times = [await self.session.scalar(query) for query in soonest]
+        return min((when for when in times if when is not None), default=None)
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int

@@ -20,6 +20,9 @@ ADAPTERS = {
     "clicksend": ("lynsms.providers.clicksend", "ClickSendConfig", "ClickSendProvider"),
 }
 
+# Keys of a provider section that the router reads, not the adapter (routing/throttle.py).
+ROUTING_KEYS = frozenset({"rate"})
+
 
 class ProviderConfigError(ValueError):
     """A ``[providers.<name>]`` section is unknown or invalid."""
@@ -39,6 +42,7 @@ def _build(
         raise ProviderConfigError(
             f"[providers.{name}]: unknown provider; one of {', '.join(ADAPTERS)}"
         )
+    section = {key: value for key, value in section.items() if key not in ROUTING_KEYS}
     module_name, config_name, provider_name = ADAPTERS[name]
     module = importlib.import_module(module_name)
     config_class: type[BaseModel] = getattr(module, config_name)

@@ -1,6 +1,7 @@
 """Walking a provider chain (seed 001): retryable errors hand off, hard errors stop.
 
-Every attempt is recorded. The walk never starts a new attempt after
+Providers whose circuit is open, or whose throughput limit cannot give a slot
+before the deadline, are skipped without an attempt. Every attempt is recorded. The walk never starts a new attempt after
 ``deadline`` (the request's time budget); what is left is the worker's.
 """
 
@@ -34,6 +35,7 @@ class Outcome:
     provider_message_id: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     error: ProviderError | None = None
+    throttled: bool = False  # a provider was skipped for its throughput limit: retry soon
 
 
 async def walk(router: Router, chain: Chain, sms: OutboundSms, deadline: float) -> Outcome:
@@ -44,6 +46,10 @@ async def walk(router: Router, chain: Chain, sms: OutboundSms, deadline: float) 
             break
         if not router.breaker.allow(name):
             outcome.error = outcome.error or ProviderUnavailable(f"{name}: circuit open")
+            continue
+        if not await router.throttle.take(name, deadline):
+            outcome.throttled = True
+            outcome.error = outcome.error or ProviderUnavailable(f"{name}: throughput limit")
             continue
         message = replace(sms, status_callback_url=router.callback_url(name))
         attempt = await _attempt(name, router.providers[name], message)

@@ -16,6 +16,7 @@ from lynsms.exceptions import ValidationFailed
 from lynsms.kit.money import to_units
 from lynsms.providers.base import Provider
 from lynsms.routing.breaker import Breaker
+from lynsms.routing.throttle import Throttle, rates_from
 
 SIMULATOR = "simulator"
 PROVIDER_NAMES = ("twilio", "sinch", "infobip", "clicksend")
@@ -34,6 +35,7 @@ class Router:
     def __init__(self, settings: Settings, providers: Mapping[str, Provider]) -> None:
         self.providers = dict(providers)
         self.breaker = Breaker(settings.routing.breaker_failures, settings.routing.breaker_cooldown)
+        self.throttle = Throttle(rates_from(settings.providers), settings.redis_url)
         self.public_url = settings.server.public_url.rstrip("/")
         self.real = tuple(name for name in self.providers if name != SIMULATOR)
         self.routes = {route.id: route for route in settings.routes}

@@ -137,7 +137,11 @@ def request_for(job: Job, key: bytes, timestamp: int) -> tuple[bytes, dict[str, 
 
 
 async def attempt_all(
-    clients: list[httpx.AsyncClient], jobs: list[Job], key: bytes, allow_private: bool
+    clients: list[httpx.AsyncClient],
+    jobs: list[Job],
+    key: bytes,
+    allow_private: bool,
+    timeout: float | None = None,
 ) -> list[Outcome]:
     """Send every job, ``CONCURRENCY`` at a time (lanes spread over ``clients``); outcomes
     in the order of ``jobs``."""
@@ -147,7 +151,7 @@ async def attempt_all(
 
     async def lane(client: httpx.AsyncClient) -> None:  # each takes the next job: no task each
         for index in pending:
-            outcomes[index] = await _attempt(client, jobs[index], key, refusals)
+            outcomes[index] = await _attempt(client, jobs[index], key, refusals, timeout)
 
     lanes = min(CONCURRENCY, len(jobs))
     await asyncio.gather(*(lane(clients[n % len(clients)]) for n in range(lanes)))
@@ -175,7 +179,11 @@ def _origin(url: str) -> str:
 
 
 async def _attempt(
-    client: httpx.AsyncClient, job: Job, key: bytes, refusals: dict[str, str | None]
+    client: httpx.AsyncClient,
+    job: Job,
+    key: bytes,
+    refusals: dict[str, str | None],
+    timeout: float | None,
 ) -> Outcome:
     if not job.endpoint_live:
         return ABANDONED
@@ -186,20 +194,27 @@ async def _attempt(
     if refused is not None:
         return Outcome(attempted=True, at=at, error=refused)
     body, headers = request_for(job, key, int(time.time()))
-    return await post(client, job.url, body, headers, at)
+    return await post(client, job.url, body, headers, at, timeout)
 
 
 async def post(
-    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], at: datetime
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    at: datetime,
+    timeout: float | None = None,
 ) -> Outcome:
-    """POST once; never raises for what the network or the receiver does."""
+    """POST once, within ``timeout`` (default ``TIMEOUT``) seconds; never raises for what the
+    network or the receiver does."""
+    timeout = timeout or TIMEOUT
     started = time.perf_counter()
     status_code, error, retry_after = None, None, None
     try:
-        async with asyncio.timeout(TIMEOUT):
+        async with asyncio.timeout(timeout):
             status_code, retry_after = await _send(client, url, body, headers)
     except TimeoutError:
-        error = f"timed out after {TIMEOUT:g} s"
+        error = f"timed out after {timeout:g} s"
     except (httpx.HTTPError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}".rstrip(": ")
     latency_ms = round((time.perf_counter() - started) * 1000)

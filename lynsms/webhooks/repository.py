@@ -203,6 +203,13 @@ class DeliveryRepository:
         found = await self.session.scalar(select(d.id).where(*_due(now)).limit(1))
         return found is not None
 
+    async def next_due(self, now: datetime) -> datetime | None:
+        """When the next pending delivery falls due (after ``now``), if any."""
+        when: datetime | None = await self.session.scalar(
+            select(func.min(d.next_attempt_at)).where(d.status == PENDING, d.next_attempt_at > now)
+        )
+        return when
+
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[RowMapping]:

@@ -25,8 +25,7 @@ from lynsms.webhooks.signing import server_key
 log = get_logger("lynsms.webhooks")
 FAN_OUT_BATCH = 500
 DELIVERY_BATCH = 256
-# Long enough for every lane to spend the full timeout on each of its deliveries.
-LEASE = timedelta(seconds=delivery.TIMEOUT * math.ceil(DELIVERY_BATCH / delivery.CONCURRENCY) + 60)
+LEASE_MARGIN = 15.0  # seconds, beyond the longest pass, to record its outcomes
 _CLIENTS = "webhook_clients"  # the attribute of the runtime holding the shared clients
 # httpx's connection pool slows down as more requests share it (measured: 32 concurrent
 # requests on one client are 2.5x slower than on four clients of 8): lanes share a few clients.
@@ -37,14 +36,14 @@ def http_clients(runtime: Runtime) -> list[httpx.AsyncClient]:
     """The runtime's webhook clients: no redirects, no proxies from the environment."""
     clients: list[httpx.AsyncClient] | None = runtime.__dict__.get(_CLIENTS)
     if clients is None or any(client.is_closed for client in clients):
-        clients = [_new_client() for _ in range(CLIENT_COUNT)]
+        clients = [_new_client(runtime.settings.webhooks.timeout) for _ in range(CLIENT_COUNT)]
         runtime.__dict__[_CLIENTS] = clients
     return clients
 
 
-def _new_client() -> httpx.AsyncClient:
+def _new_client(timeout: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        timeout=delivery.TIMEOUT,
+        timeout=timeout,
         follow_redirects=False,
         trust_env=False,  # the SSRF check must vet the host actually connected to
         limits=httpx.Limits(max_connections=delivery.CONCURRENCY),
@@ -54,6 +53,13 @@ def _new_client() -> httpx.AsyncClient:
 async def close_http_clients(runtime: Runtime) -> None:
     for client in runtime.__dict__.pop(_CLIENTS, None) or []:
         await client.aclose()
+
+
+def lease(timeout: float) -> timedelta:
+    """Long enough for every lane to spend the full timeout on each of its deliveries: a
+    worker that dies mid-pass holds its deliveries this long, then another sends them."""
+    rounds = math.ceil(DELIVERY_BATCH / delivery.CONCURRENCY)
+    return timedelta(seconds=timeout * rounds + LEASE_MARGIN)
 
 
 async def fan_out_events(runtime: Runtime) -> int:
@@ -73,12 +79,18 @@ async def deliver_due(runtime: Runtime) -> int:
         if not await DeliveryRepository(session).any_due(now):
             return 0
     async with session_scope(runtime.database, write=True) as session:
-        rows = await DeliveryRepository(session).claim_due(now, now + LEASE, DELIVERY_BATCH)
+        rows = await DeliveryRepository(session).claim_due(
+            now, now + lease(settings.webhooks.timeout), DELIVERY_BATCH
+        )
     jobs = [delivery.Job.from_row(row) for row in rows]
     if not jobs:
         return 0
     outcomes = await delivery.attempt_all(
-        http_clients(runtime), jobs, server_key(settings), settings.webhooks_allow_private
+        http_clients(runtime),
+        jobs,
+        server_key(settings),
+        settings.webhooks_allow_private,
+        settings.webhooks.timeout,
     )
     done = utcnow()
     result = delivery.plan(jobs, outcomes, done, settings.webhooks.retry_schedule)

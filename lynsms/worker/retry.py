@@ -22,3 +22,6 @@ class RetryPolicy:
 
 # A message whose whole provider chain failed retryably: 15 s, 30 s, 1 min, … up to 1 h.
 DISPATCH_RETRY = RetryPolicy(base=15.0)
+
+# A message that only waited for a provider's throughput limit: about a second, not a backoff.
+THROTTLED_RETRY = RetryPolicy(base=1.0, factor=1.0, cap=1.0, jitter=0.5)

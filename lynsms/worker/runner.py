@@ -11,25 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from lynsms.accounts.repository import TOUCH_KEYS
 from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
-from lynsms.messages.dispatch import deadline_in, dispatch
+from lynsms.messages.dispatch import CHUNK, deadline_in, dispatch
 from lynsms.messages.expiry import expire_due
 from lynsms.messages.reports import record_reports
 from lynsms.messages.repository import MessageRepository
 from lynsms.providers.simulator import SimulatorProvider
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
+from lynsms.webhooks.repository import DeliveryRepository
 from lynsms.webhooks.tasks import deliver_due, fan_out_events
+from lynsms.worker.wakeup import Listener, Wakeup
 from lynsms.writer import WriteOp
 
 log = get_logger("lynsms.worker")
 BATCH = 500
-IDLE_SLEEP = 0.2  # seconds between passes that found nothing to do
+MIN_PAUSE = 0.002  # seconds: never spin on a job that is due right now but held by a lease
 BUSY_PAUSE = 0.02  # a breath between busy passes, so request writers are not starved
 WEBHOOK_PAUSE = 0.1  # webhook passes take bigger batches: fewer write transactions under load
 
@@ -37,35 +39,83 @@ WEBHOOK_PAUSE = 0.1  # webhook passes take bigger batches: fewer write transacti
 class Worker:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        settings = runtime.settings
+        self.poll_interval = settings.worker.poll_interval or (0.2 if settings.is_sqlite else 2.0)
+        self.wakeup = Wakeup({"messages": "messages", "events": "webhooks"})
+        self.listener = None if settings.is_sqlite else Listener(settings, self.wakeup)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.listener is not None:
+            self.listener.start()
         self._tasks = [
-            loop.create_task(self.run(self.tick, BUSY_PAUSE), name="worker"),
+            loop.create_task(
+                self.run("messages", self.tick, self.next_message_due, BUSY_PAUSE), name="worker"
+            ),
             # Webhooks in their own loop: a slow customer endpoint never delays dispatch.
-            loop.create_task(self.run(self.webhook_tick, WEBHOOK_PAUSE), name="webhooks"),
+            loop.create_task(
+                self.run("webhooks", self.webhook_tick, self.next_delivery_due, WEBHOOK_PAUSE),
+                name="webhooks",
+            ),
         ]
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
         """Stop claiming; let passes in flight finish within ``timeout``."""
+        timeout = self.runtime.settings.worker.shutdown_timeout if timeout is None else timeout
         self._stopping.set()
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=timeout)
             for task in pending:
                 log.warning("worker did not stop in time", task=task.get_name())
                 task.cancel()
+        if self.listener is not None:
+            await self.listener.stop()
 
-    async def run(self, tick: Callable[[], Awaitable[bool]], busy_pause: float) -> None:
-        while not self._stopping.is_set():
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def run(
+        self,
+        name: str,
+        tick: Callable[[], Awaitable[bool]],
+        next_due: Callable[[datetime], Awaitable[datetime | None]],
+        busy_pause: float,
+    ) -> None:
+        while not self.stopping:
             try:
                 busy = await tick()
+                pause = busy_pause if busy else await self._idle_pause(next_due)
             except Exception:
-                log.exception("worker pass failed")
-                busy = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), busy_pause if busy else IDLE_SLEEP)
+                log.exception("worker pass failed", loop=name)
+                busy, pause = False, self.poll_interval
+            if busy:  # a breath, so request writers are not starved; no wake-up shortens it
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), pause)
+            else:
+                await self.wakeup.wait(name, pause, self._stopping)
+
+    async def _idle_pause(
+        self, next_due: Callable[[datetime], Awaitable[datetime | None]]
+    ) -> float:
+        """Until the next job falls due, at most the poll interval."""
+        now = utcnow()
+        when = await next_due(now)
+        if when is None:
+            return self.poll_interval
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return min(self.poll_interval, max(MIN_PAUSE, (when - now).total_seconds()))
+
+    async def next_message_due(self, now: datetime) -> datetime | None:
+        async with session_scope(self.runtime.database, write=False) as session:
+            return await MessageRepository(session).next_due(now)
+
+    async def next_delivery_due(self, now: datetime) -> datetime | None:
+        async with session_scope(self.runtime.database, write=False) as session:
+            return await DeliveryRepository(session).next_due(now)
 
     async def tick(self) -> bool:
         """One pass over every kind of due message work; whether there was any."""
@@ -90,9 +140,14 @@ class Worker:
         async with session_scope(self.runtime.database, write=True) as session:
             rows = await MessageRepository(session).claim_due(now, lease, BATCH)
         claimed = [dict(row) for row in rows]
-        if claimed:
-            op = await dispatch(self.runtime, claimed, deadline_in(settings.send_budget))
-            await self.runtime.database.writer.submit(op)
+        deadline, commits = deadline_in(settings.send_budget), []
+        # Chunk by chunk, each committed as soon as it is done: a crash re-sends at most the
+        # chunk in flight, not the whole claim.
+        for start in range(0, len(claimed), CHUNK):
+            chunk = claimed[start : start + CHUNK]
+            op = await dispatch(self.runtime, chunk, deadline, stop=self._stopping)
+            commits.append(asyncio.ensure_future(self.runtime.database.writer.submit(op)))
+        await asyncio.gather(*commits)
         return len(claimed)
 
     async def simulate_reports(self) -> int:
