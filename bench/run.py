@@ -2,7 +2,9 @@
 
 Starts `lynsms serve` (SQLite, simulator, in-process dispatcher) and the bare
 endpoint with the same uvicorn settings, loads each with wrk, checks that every
-accepted message is durably stored, and writes bench/results/latest.json.
+accepted message is durably stored, then measures scheduled-send lateness
+(bench/scheduled.py) and webhook deliveries per second (bench/webhooks.py), and
+writes everything into bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -10,90 +12,37 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from bench import scheduled, webhooks
+from bench.common import (
+    RESULTS,
+    SENDER,
+    free_port,
+    lynsms_server,
+    numbers,
+    rss_mb,
+    start,
+    stop,
+    summarize,
+    temp_env,
+)
+from bench.wrk import run_wrk
 
-from bench.wrk import WrkResult, run_wrk
-
-RESULTS = Path(__file__).parent / "results" / "latest.json"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = 50
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str) -> None:
-    for _ in range(300):
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
-
-
-def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "lynsms", *args, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start(command: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    wait_ready(url) if "lynsms" in command else time.sleep(1.5)
-    return process
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
-
-
-def summarize(result: WrkResult, per_request: int = 1) -> dict[str, Any]:
-    return {
-        "requests_per_s": round(result.rps, 1),
-        "messages_per_s": round(result.rps * per_request, 1),
-        "p50_ms": result.p50_ms,
-        "p99_ms": result.p99_ms,
-        "requests": result.requests,
-        "non_2xx": result.non_2xx,
-        "socket_errors": result.errors,
-    }
-
-
 def bulk_body(count: int) -> str:
-    recipients = [f"+1303{2_000_000 + i:07d}" for i in range(count)]  # assigned numbers
     return json.dumps(
         {
-            "from": "LynSMS",
+            "from": SENDER,
             "body": "Tickets for tonight are still available",
-            "recipients": recipients,
+            "recipients": numbers(0, count),
         }
     )
 
@@ -119,6 +68,7 @@ def bench_bare(env: dict[str, str]) -> dict[str, Any]:
         ],
         env,
         url,
+        ready_path=None,
     )
     try:
         single = run_wrk(
@@ -130,33 +80,16 @@ def bench_bare(env: dict[str, str]) -> dict[str, Any]:
 
 
 def bench_lynsms(env: dict[str, str], db_path: Path) -> dict[str, Any]:
-    account = cli(
-        env,
-        "accounts",
-        "create",
-        "--name",
-        "Bench",
-        "--email",
-        "bench@example.com",
-        "--balance",
-        "100000000",
-    )
-    key = cli(env, "keys", "create", "--account", account["id"], "--env", "live")["key"]
-    cli(env, "senders", "approve", account["id"], "LynSMS")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start([sys.executable, "-m", "lynsms", "serve", "--port", str(port)], env, url)
-    try:
+    with lynsms_server(env, db_path) as server:
+        url, key, pid = server.url, server.key, server.process.pid
         single = run_wrk(
             url, "/api/v1/messages/send", key, connections=CONNECTIONS, seconds=SECONDS
         )
-        rss_single = rss_mb(process.pid)
+        rss_single = rss_mb(pid)
         bulk = run_wrk(
             url, "/api/v1/messages/bulk", key, connections=4, seconds=SECONDS, body=bulk_body(1000)
         )
-        rss_bulk = rss_mb(process.pid)
-    finally:
-        stop(process)
+        rss_bulk = rss_mb(pid)
     stored = sqlite3.connect(db_path).execute("SELECT count(*) FROM messages").fetchone()[0]
     accepted = (single.requests - single.non_2xx) + (bulk.requests - bulk.non_2xx) * 1000
     return {
@@ -168,14 +101,7 @@ def bench_lynsms(env: dict[str, str], db_path: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "bench.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LYNSMS_")}
-        env.update(
-            LYNSMS_DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
-            LYNSMS_LOG_LEVEL="ERROR",
-            PYTHONPATH=str(Path(__file__).parent.parent),
-        )
+    with temp_env() as (env, db_path):
         bare = bench_bare(env)
         ours = bench_lynsms(env, db_path)
     report = {
@@ -191,6 +117,8 @@ def main() -> None:
         "bare_starlette": bare,
         "lynsms_sqlite": ours,
         "ratio_single_to_bare": round(ours["single"]["requests_per_s"] / bare["requests_per_s"], 3),
+        "scheduled": scheduled.measure(),
+        "webhooks": webhooks.measure(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
