@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from lynsms.api import router as api_router
 from lynsms.config import Settings, get_settings
+from lynsms.conventions.middleware import ConventionsMiddleware
 from lynsms.database import Database
 from lynsms.exceptions import LynSMSError
 from lynsms.kit import errors
@@ -31,7 +32,12 @@ DESCRIPTION = """Send, track and orchestrate SMS with one JSON API: routing acro
 Infobip and ClickSend with automatic fallback, per-segment billing, delivery tracking.
 
 Authenticate with `Authorization: Bearer ds_live_…` (or `ds_test_…` for the sandbox).
-Every response is an envelope: `{"success", "data" | "error", "meta": {"request_id"}}`."""
+Every response is an envelope: `{"success", "data" | "error", "meta": {"request_id"}}`.
+
+Send `Idempotency-Key: <uuid>` on a POST or DELETE to retry it safely: for 24 hours the
+first response is replayed (`Idempotent-Replayed: true`). Every authenticated response
+carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (epoch seconds),
+`RateLimit-Policy` and `RateLimit`; over the key's limit, `429 rate_limited` with `Retry-After`."""
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
@@ -53,6 +59,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         redoc_url=None,
     )
     app.add_middleware(FastPathMiddleware)  # inside the request context: ids, 413 and 415 apply
+    app.add_middleware(ConventionsMiddleware)  # auth once, rate limit, idempotency: fast path too
     app.add_middleware(RequestContextMiddleware)
     app.add_exception_handler(LynSMSError, errors.handle_lynsms_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ from fastapi import Request
 from lynsms.accounts.auth import KeyCache
 from lynsms.billing.prices import PriceList
 from lynsms.config import Settings
+from lynsms.conventions.idempotency import IdempotencyStore
+from lynsms.conventions.ratelimit import RateLimiter
 from lynsms.database import Database
 from lynsms.providers.registry import build_providers
 from lynsms.routing.service import Router
@@ -25,6 +27,8 @@ class Runtime:
     router: Router
     prices: PriceList
     key_cache: KeyCache
+    limiter: RateLimiter
+    idempotency: IdempotencyStore
     approvals: ApprovalCache = field(default_factory=ApprovalCache)
 
 
@@ -35,7 +39,7 @@ async def get_runtime(request: Request) -> Runtime:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Database (with its writer), the shared HTTP client and the provider adapters."""
+    """Database (with its writer), the shared HTTP client, the provider adapters, the limiter."""
     database = Database(settings)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
     async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
@@ -45,6 +49,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             router=Router(settings, build_providers(settings, client)),
             prices=PriceList(settings.prices),
             key_cache=KeyCache(settings.key_cache_seconds if settings.is_sqlite else 0),
+            limiter=RateLimiter(settings.redis_url),
+            idempotency=IdempotencyStore(database),
         )
         await database.start()
         try:
@@ -53,4 +59,5 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             from lynsms.webhooks.tasks import close_http_clients  # webhooks import the runtime
 
             await close_http_clients(runtime)
+            await runtime.limiter.close()
             await database.close()

@@ -24,12 +24,14 @@ from lynsms.database import Database
 from lynsms.exceptions import (
     AuthenticationError,
     InsufficientScope,
+    LynSMSError,
     PermissionDenied,
 )
 from lynsms.kit.clock import utcnow
 from lynsms.kit.metrics import KEY_CACHE_MISSES
 
 KEY_PREFIXES = ("ds_live_", "ds_test_")
+PRINCIPAL = "lynsms.principal"  # the request-state entry: a Principal or the error refusing it
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +160,28 @@ def _ip_allowed(principal: Principal, client_ip: str | None) -> bool:
     return any(address in network for network in principal.allowed_networks)
 
 
+async def authenticate_once(request: Request) -> Principal:
+    """The request's principal; authenticated once per request, the outcome kept in its state.
+
+    The conventions middleware authenticates every ``/api/v1`` request first (for the
+    rate limit); the route's ``authorize`` then reuses the principal or raises the same error.
+    """
+    state = request.scope.setdefault("state", {})
+    outcome: Principal | LynSMSError | None = state.get(PRINCIPAL)
+    if outcome is None:
+        try:
+            outcome = await authenticate(request, request.app.state.database)
+        except LynSMSError as exc:
+            outcome = exc
+        state[PRINCIPAL] = outcome
+    if isinstance(outcome, LynSMSError):
+        raise outcome
+    return outcome
+
+
 async def authorize(request: Request, scope: str) -> Principal:
     """Authenticate the request's key and require ``scope`` of it."""
-    principal = await authenticate(request, request.app.state.database)
+    principal = await authenticate_once(request)
     if not scope_rules.grants(principal.scopes, scope):
         raise InsufficientScope(scope, sorted(principal.scopes))
     return principal

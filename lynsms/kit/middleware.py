@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lynsms.exceptions import PayloadTooLarge
+from lynsms.exceptions import LynSMSError, PayloadTooLarge
 from lynsms.kit.context import mint_request_id, request_id_var
 from lynsms.kit.envelope import error
 from lynsms.kit.errors import unexpected_response
@@ -32,7 +32,9 @@ class RequestContextMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), header]
+                sent = message.get("headers", [])
+                if not any(name == b"x-request-id" for name, _ in sent):  # a replay keeps its own
+                    message["headers"] = [*sent, header]
             await send(message)
 
         try:
@@ -41,14 +43,19 @@ class RequestContextMiddleware:
                 await refusal(scope, receive, send_with_id)
                 return
             await self.app(scope, _limited(receive), send_with_id)
-        except BodyTooLarge:
-            if not started:
-                await _too_large()(scope, receive, send_with_id)
         except Exception as exc:  # the last line of defence: an envelope, never a trace
             if not started:
-                await unexpected_response(exc, scope.get("path", ""))(scope, receive, send_with_id)
+                await exception_response(exc, scope.get("path", ""))(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+def exception_response(exc: Exception, path: str) -> ASGIApp:
+    """The envelope for an exception that escaped the app: a LynSMSError's own, else 500/503."""
+    if isinstance(exc, LynSMSError):
+        headers = exc.extra.pop("headers", None)
+        return error(exc.status_code, exc.to_dict(), headers)
+    return unexpected_response(exc, path)
 
 
 def _refusal(scope: Scope, headers: dict[str, str]) -> ASGIApp | None:

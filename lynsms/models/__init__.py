@@ -4,6 +4,7 @@ from lynsms.models.account import Account
 from lynsms.models.api_key import ApiKey
 from lynsms.models.base import Base, UTCDateTime
 from lynsms.models.event import Event
+from lynsms.models.idempotency_key import IdempotencyKey
 from lynsms.models.ledger_entry import LedgerEntry
 from lynsms.models.message import Message
 from lynsms.models.message_attempt import MessageAttempt
@@ -18,6 +19,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Event",
+    "IdempotencyKey",
     "LedgerEntry",
     "Message",
     "MessageAttempt",

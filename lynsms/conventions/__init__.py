@@ -1,0 +1,1 @@
+"""The request conventions of API.md §7: rate limits and idempotency keys."""
