@@ -1,16 +1,18 @@
 """Group commit for the send path (the second committer, beside ``database.session_scope``).
 
-Requests hand the ``Writer`` a ``WriteOp`` (a balance debit, rows to insert,
-rows to update) and wait. One task takes every op that is waiting and applies
-them in one transaction; each request is answered only after that commit. A
-thousand concurrent sends cost a handful of commits, and an answered send is
-always durable.
+Requests hand the ``Writer`` a ``WriteOp`` (a debit, rows to insert, rows to
+update, rows built once the debit is known) and wait. One task takes every op
+that is waiting and applies them in one transaction; each request is answered
+only after that commit. A thousand concurrent sends cost a handful of
+commits, and an answered send is always durable.
 
 A batch is applied by plain synchronous code (``_apply``): on SQLite in one
 dedicated thread with its own connection (one hop off the event loop per
 batch, not one per statement), on PostgreSQL through ``run_sync`` on the async
 connection. If an op breaks a batch, each op is retried alone so that only the
-broken one fails. A debit the balance cannot cover refuses only its own op.
+broken one fails. A debit that prepaid packages and the balance together
+cannot cover refuses only its own op (``lynsms.billing.reserve``: packages
+first, then money).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
@@ -31,21 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import Select
 
+from lynsms.billing.reserve import Debit, take
 from lynsms.config import Settings
-from lynsms.exceptions import InsufficientBalance, ServiceUnavailable
+from lynsms.exceptions import ServiceUnavailable
 from lynsms.kit.metrics import WRITER_BATCH
-from lynsms.models import Account, Base, UTCDateTime
+from lynsms.models import Base, UTCDateTime
 
 log = logging.getLogger("lynsms.writer")
-_accounts: Table = Account.__table__  # type: ignore[assignment]
 _TABLE_ORDER = {table: index for index, table in enumerate(Base.metadata.sorted_tables)}
 _INSERTS = {table: table.insert() for table in Base.metadata.sorted_tables}
-_DEBIT = (
-    update(_accounts)
-    .where(_accounts.c.id == bindparam("account"))
-    .where(_accounts.c.balance_units >= bindparam("units"))
-    .values(balance_units=_accounts.c.balance_units - bindparam("units"))
-)
 Outcomes = list[BaseException | None]
 
 
@@ -53,11 +49,13 @@ Outcomes = list[BaseException | None]
 class WriteOp:
     """What one request needs written, applied all-or-nothing inside a group commit."""
 
-    debit: tuple[str, int] | None = None  # (account_id, units) taken only if the balance allows
+    debit: Debit | None = None  # taken only if packages and balance allow (billing.add_debit)
     # (select, params, error): refuse the op with ``error`` if the select finds a row.
     guard: tuple[Select[Any], dict[str, Any], Exception] | None = None
     inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
     updates: list[tuple[Update, list[dict[str, Any]]]] = field(default_factory=list)
+    # (table, build): rows built after the debit step, on every attempt (they may show it)
+    later: list[tuple[Table, Callable[[], list[dict[str, Any]]]]] = field(default_factory=list)
 
     def insert(self, table: Table, rows: list[dict[str, Any]]) -> WriteOp:
         if rows:
@@ -67,6 +65,11 @@ class WriteOp:
     def update(self, statement: Update, rows: list[dict[str, Any]]) -> WriteOp:
         if rows:
             self.updates.append((statement, rows))
+        return self
+
+    def insert_later(self, table: Table, build: Callable[[], list[dict[str, Any]]]) -> WriteOp:
+        """Insert what ``build()`` returns once the debit is taken (e.g. its ledger row)."""
+        self.later.append((table, build))
         return self
 
 
@@ -151,7 +154,7 @@ class Writer:
     def _sync_transaction(self, ops: list[WriteOp]) -> Outcomes:
         assert self._sync is not None
         with self._sync.begin() as conn:
-            return _apply(conn, ops, self._plans.execute)
+            return _apply(conn, ops, self._plans.execute, self._plans.fetch)
 
 
 def _sqlite_engine(settings: Settings) -> Engine:
@@ -182,13 +185,20 @@ def _database_error(exc: Exception) -> BaseException:
 
 
 Execute = Callable[[Connection, Any, list[dict[str, Any]]], int]
+Fetch = Callable[[Connection, Select[Any], dict[str, Any]], list[tuple[Any, ...]]]
 
 
 def _sqlalchemy_execute(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> int:
     """Rows changed (DML) or found (a select)."""
     if isinstance(statement, Select):
-        return len(conn.execute(statement, rows[0]).all())
+        return len(_sqlalchemy_fetch(conn, statement, rows[0]))
     return int(conn.execute(statement, rows[0] if len(rows) == 1 else rows).rowcount)
+
+
+def _sqlalchemy_fetch(
+    conn: Connection, statement: Select[Any], params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in conn.execute(statement, params)]
 
 
 class _SqlitePlans:
@@ -212,6 +222,17 @@ class _SqlitePlans:
             else:
                 cursor.executemany(plan.sql, [plan.params(row) for row in rows])
             return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def fetch(
+        self, conn: Connection, statement: Select[Any], params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows a select finds (values as sqlite3 returns them: no result processing)."""
+        plan = self._plans.get((id(statement), ())) or self._compile(statement, ())
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return list(cursor.execute(plan.sql, plan.params(params)).fetchall())
         finally:
             cursor.close()
 
@@ -286,11 +307,14 @@ def _row_to_params(
 
 
 def _apply(
-    conn: Connection, ops: list[WriteOp], execute: Execute = _sqlalchemy_execute
+    conn: Connection,
+    ops: list[WriteOp],
+    execute: Execute = _sqlalchemy_execute,
+    fetch: Fetch = _sqlalchemy_fetch,
 ) -> Outcomes:
     guarded: Outcomes = [_guard(conn, op, execute) for op in ops]
     open_ops = [op for op, error in zip(ops, guarded, strict=True) if error is None]
-    debited = iter(_debit(conn, open_ops, execute))
+    debited = iter(take(conn, [op.debit for op in open_ops], execute, fetch))
     refused = [error if error is not None else next(debited) for error in guarded]
     accepted = [op for op, error in zip(ops, refused, strict=True) if error is None]
     _insert(conn, accepted, execute)
@@ -306,35 +330,14 @@ def _guard(conn: Connection, op: WriteOp, execute: Execute) -> BaseException | N
     return error if found else None
 
 
-def _debit(conn: Connection, ops: list[WriteOp], execute: Execute) -> Outcomes:
-    """Take every op's debit; at once per account when the balance allows, else op by op."""
-    outcomes: Outcomes = [None] * len(ops)
-    totals: dict[str, int] = {}
-    for op in ops:
-        if op.debit:
-            totals[op.debit[0]] = totals.get(op.debit[0], 0) + op.debit[1]
-    for account, units in totals.items():
-        if execute(conn, _DEBIT, [{"account": account, "units": units}]):
-            continue
-        for index, op in enumerate(ops):
-            if op.debit and op.debit[0] == account:
-                outcomes[index] = _debit_one(conn, account, op.debit[1], execute)
-    return outcomes
-
-
-def _debit_one(
-    conn: Connection, account: str, units: int, execute: Execute
-) -> BaseException | None:
-    if units == 0 or execute(conn, _DEBIT, [{"account": account, "units": units}]):
-        return None
-    return InsufficientBalance("The account balance does not cover this request.")
-
-
 def _insert(conn: Connection, ops: list[WriteOp], execute: Execute) -> None:
     grouped: dict[Table, list[dict[str, Any]]] = {}
     for op in ops:
         for table, rows in op.inserts:
             grouped.setdefault(table, []).extend(rows)
+        for table, build in op.later:
+            grouped.setdefault(table, []).extend(build())
+    grouped = {table: rows for table, rows in grouped.items() if rows}
     for table in sorted(grouped, key=lambda t: _TABLE_ORDER[t]):
         execute(conn, _INSERTS[table], grouped[table])
 

@@ -7,9 +7,10 @@ from starlette.responses import Response
 
 from lynsms.accounts.auth import BillingRead
 from lynsms.billing import service
-from lynsms.billing.schemas import BalanceOut
+from lynsms.billing.schemas import BalanceOut, PackageOut
 from lynsms.database import DbSession
-from lynsms.kit.envelope import Envelope, ok
+from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
+from lynsms.kit.pagination import PageParams
 
 router = APIRouter(tags=["billing"])
 
@@ -19,3 +20,15 @@ router = APIRouter(tags=["billing"])
 )
 async def get_balance(principal: BillingRead, session: DbSession) -> Response:
     return ok(await service.balance(session, principal.account_id, principal.currency))
+
+
+@router.get(
+    "/packages",
+    response_model=PageEnvelope[PackageOut],
+    summary="Prepaid SMS packages, newest first, expired ones included (scope billing:read)",
+)
+async def list_packages(principal: BillingRead, session: DbSession, page: PageParams) -> Response:
+    packages, total = await service.list_packages(
+        session, principal.account_id, page.offset, page.limit
+    )
+    return ok_page(packages, page.block(total))

@@ -16,6 +16,7 @@ from lynsms.cli.accounts import accounts_app, keys_app
 from lynsms.cli.common import JsonOption, emit, run_in_session
 from lynsms.cli.db import app as db_app
 from lynsms.cli.db import database_is_empty, upgrade_database
+from lynsms.cli.packages import packages_app
 from lynsms.config import get_settings
 from lynsms.kit.logging import configure as configure_logging
 from lynsms.senders import service as senders_service
@@ -24,6 +25,7 @@ app = typer.Typer(help="LynSMS: SMS orchestration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(packages_app, name="packages")
 senders_app = typer.Typer(help="Sender ids.", no_args_is_help=True)
 app.add_typer(senders_app, name="senders")
 

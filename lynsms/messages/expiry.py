@@ -44,7 +44,7 @@ async def expire_due(session: AsyncSession, limit: int = 500) -> int:
         changes.append(message_event(message_to_dict(row), row["account_id"], now))
     await repository.add_events(changes)
     for row in rows:
-        if row["mode"] == "live" and row["cost_units"]:
+        if row["mode"] == "live":
             await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
     if rows:
         STATUS_CHANGES.labels(st.EXPIRED).inc(len(rows))

@@ -91,5 +91,5 @@ async def _refund(
     by_id = {row["id"]: row for row in rows.values()}
     for move in moves:
         row = by_id[move["p_id"]]
-        if move["p_status"] in st.REFUNDED and row["mode"] == "live" and row["cost_units"]:
+        if move["p_status"] in st.REFUNDED and row["mode"] == "live":
             await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])

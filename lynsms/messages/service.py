@@ -275,13 +275,16 @@ async def _accept(
     what: str,
     guard: tuple[Any, dict[str, Any], Exception] | None = None,
 ) -> None:
-    """Commit the rows and, for live keys, the debit: all of it or nothing (402)."""
+    """Commit the rows and, for live keys, the debit (packages first): all or nothing (402)."""
     op = WriteOp(guard=guard).insert(messages, rows)
     scheduled = [row for row in rows if row["status"] == st.SCHEDULED]
-    op.insert(events, [message_event(message_to_dict(row), row["account_id"]) for row in scheduled])
     if not principal.is_test:
         total = sum(row["cost_units"] for row in rows)
-        billing_service.add_debit(op, principal.account_id, total, reference, what)
+        billing_service.add_debit(op, principal.account_id, total, reference, what, rows)
+    if scheduled:  # events built after the debit: they show the cost packages left to pay
+        op.insert_later(
+            events, lambda: [message_event(message_to_dict(r), r["account_id"]) for r in scheduled]
+        )
     await runtime.database.writer.submit(op)
     MESSAGES_ACCEPTED.labels(principal.environment).inc(len(rows))
 
@@ -371,7 +374,7 @@ async def cancel_message(
             f"A message in status '{current['status']}' cannot be cancelled.",
             code="message_not_cancellable",
         )
-    if row["mode"] == "live" and row["cost_units"]:
+    if row["mode"] == "live":
         await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
     message = message_to_dict(row)
     await repository.add_events([message_event(message, row["account_id"], now)])

@@ -12,6 +12,8 @@ from lynsms.kit.money import to_number
 
 
 def message_to_dict(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+    """``cost`` is the money reserved for the message: its price less the segments prepaid
+    packages covered (0 when they covered all); a refund gives back that and those SMS."""
     return {
         "id": row["id"],
         "object": "message",

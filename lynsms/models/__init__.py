@@ -9,6 +9,8 @@ from lynsms.models.ledger_entry import LedgerEntry
 from lynsms.models.message import Message
 from lynsms.models.message_attempt import MessageAttempt
 from lynsms.models.opt_out import OptOut
+from lynsms.models.package import Package
+from lynsms.models.package_use import PackageUse
 from lynsms.models.sender import Sender
 from lynsms.models.webhook_attempt import WebhookAttempt
 from lynsms.models.webhook_delivery import WebhookDelivery
@@ -24,6 +26,8 @@ __all__ = [
     "Message",
     "MessageAttempt",
     "OptOut",
+    "Package",
+    "PackageUse",
     "Sender",
     "UTCDateTime",
     "WebhookAttempt",
