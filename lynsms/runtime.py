@@ -18,6 +18,7 @@ from lynsms.database import Database
 from lynsms.providers.registry import build_providers
 from lynsms.routing.service import Router
 from lynsms.senders.service import ApprovalCache
+from lynsms.worker.wakeup import Wakeup, work_wakeup
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Runtime:
     limiter: RateLimiter
     idempotency: IdempotencyStore
     approvals: ApprovalCache = field(default_factory=ApprovalCache)
+    wakeup: Wakeup = field(default_factory=work_wakeup)  # tells this process's worker of work
 
 
 async def get_runtime(request: Request) -> Runtime:

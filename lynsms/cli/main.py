@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from decimal import Decimal
 
 import typer
@@ -19,6 +20,7 @@ from lynsms.cli.db import database_is_empty, upgrade_database
 from lynsms.cli.packages import packages_app
 from lynsms.config import get_settings
 from lynsms.kit.logging import configure as configure_logging
+from lynsms.kit.logging import get_logger
 from lynsms.senders import service as senders_service
 
 app = typer.Typer(help="LynSMS: SMS orchestration.", no_args_is_help=True)
@@ -43,11 +45,11 @@ def serve(
     workers: int = typer.Option(1, "--workers", help="API processes (PostgreSQL for more than 1)."),
 ) -> None:
     """Serve the API (and, unless --no-worker, the dispatcher in the same process)."""
+    if no_worker:  # before the settings are read (and cached): the app reads them again
+        os.environ["LYNSMS_RUN_WORKER"] = "0"
     settings = get_settings()
     if database_is_empty():
         upgrade_database()
-    if no_worker:
-        os.environ["LYNSMS_RUN_WORKER"] = "0"
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
         "lynsms.app:create_app",
@@ -66,23 +68,30 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the dispatcher alone: queued and scheduled messages, retries, reports."""
+    """Run the dispatcher alone: queued and scheduled messages, retries, reports, webhooks."""
     from lynsms.runtime import open_runtime
     from lynsms.worker.runner import Worker
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    if database_is_empty():
+        upgrade_database()
+    log = get_logger("lynsms.worker")
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         async with open_runtime(settings) as runtime:
             runner = Worker(runtime)
             runner.start()
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
+            log.info("worker started", pid=os.getpid())
             await stop.wait()
+            started = time.monotonic()
+            log.info("worker stopping: no new work is claimed")
             await runner.stop()
+        log.info("worker stopped", seconds=round(time.monotonic() - started, 3))
 
     asyncio.run(main())
 

@@ -286,6 +286,8 @@ async def _accept(
             events, lambda: [message_event(message_to_dict(r), r["account_id"]) for r in scheduled]
         )
     await runtime.database.writer.submit(op)
+    if scheduled:  # the worker may be asleep until a later due time
+        runtime.wakeup.notify("messages")
     MESSAGES_ACCEPTED.labels(principal.environment).inc(len(rows))
 
 

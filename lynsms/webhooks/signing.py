@@ -23,16 +23,32 @@ from pathlib import Path
 from standardwebhooks import Webhook
 
 from lynsms.config import Settings
+from lynsms.kit.logging import get_logger
 
 SECRET_PREFIX = "whsec_"
 HINT_CHARS = 4
+
+log = get_logger("lynsms.webhooks")
 
 
 def server_key(settings: Settings) -> bytes:
     """The key every endpoint secret is derived from (never logged)."""
     if settings.secret_key:
         return settings.secret_key.encode()
-    return _key_file(settings.secret_key_file.resolve())
+    path = settings.secret_key_file.resolve()
+    if not settings.is_sqlite:
+        _warn_unshared(str(path))
+    return _key_file(path)
+
+
+@lru_cache(maxsize=8)
+def _warn_unshared(path: str) -> None:
+    """Once per process: several nodes with their own key files sign with different keys."""
+    log.warning(
+        "LYNSMS_SECRET_KEY is not set: webhook secrets derive from a key file of this node; "
+        "set the same LYNSMS_SECRET_KEY on every node",
+        key_file=path,
+    )
 
 
 @lru_cache(maxsize=8)

@@ -26,7 +26,7 @@ from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
 from lynsms.webhooks.repository import DeliveryRepository
 from lynsms.webhooks.tasks import deliver_due, fan_out_events
-from lynsms.worker.wakeup import Listener, Wakeup
+from lynsms.worker.wakeup import Listener
 from lynsms.writer import WriteOp
 
 log = get_logger("lynsms.worker")
@@ -41,7 +41,7 @@ class Worker:
         self.runtime = runtime
         settings = runtime.settings
         self.poll_interval = settings.worker.poll_interval or (0.2 if settings.is_sqlite else 2.0)
-        self.wakeup = Wakeup({"messages": "messages", "events": "webhooks"})
+        self.wakeup = runtime.wakeup
         self.listener = None if settings.is_sqlite else Listener(settings, self.wakeup)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()

@@ -4,8 +4,9 @@ On PostgreSQL, triggers (migration 0008) ``NOTIFY lynsms_work`` with the table's
 name whenever messages or events are inserted, by any process on any machine;
 each worker ``LISTEN``s on its own connection and wakes the loop concerned.
 Missed notifications (the listener reconnecting after a database restart) cost
-at most one idle period: the loops still look for work every ``IDLE_MAX``.
-On SQLite the worker lives in the API process and a short idle poll is cheap.
+at most one idle period: the loops still look for work every poll interval.
+Within one process the send path also wakes the worker directly when it
+schedules a message, so the worker sleeps until the next due time, not less.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class Wakeup:
             for waiter in waiters:
                 waiter.cancel()
             event.clear()
+
+
+def work_wakeup() -> Wakeup:
+    """The worker's two loops: messages (dispatch, reports, expiry) and webhooks (events)."""
+    return Wakeup({"messages": "messages", "events": "webhooks"})
 
 
 class Listener:
