@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from lynsms.models import Event, Message
 from tests.gateway import TWILIO_SID, TWILIO_TOKEN
 
 
@@ -114,3 +117,24 @@ async def wait_until(predicate: Any, timeout: float, what: str, every: float = 0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         await asyncio.sleep(every)
+
+
+async def statuses(database_url: str) -> dict[str, int]:
+    """How many messages the database holds in each status."""
+    status = Message.__table__.c.status
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(status, func.count()).group_by(status))
+            return {name: count for name, count in rows.all()}
+    finally:
+        await engine.dispose()
+
+
+async def event_ids(database_url: str) -> set[str]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return set((await conn.scalars(select(Event.__table__.c.id))).all())
+    finally:
+        await engine.dispose()

@@ -10,10 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from lynsms.models import Message
 from tests.conftest import make_database
 from tests.fakes.base import Behaviour
 from tests.fakes.twilio import FakeTwilio
@@ -24,13 +23,12 @@ from tests.processes import (
     live_customer,
     serve,
     spawn,
+    statuses,
     terminate,
     twilio_provider,
     wait_until,
 )
 from tests.worker.test_crash_worker import numbers, schedule
-
-m = Message.__table__.c
 
 
 @pytest.fixture
@@ -45,16 +43,6 @@ def twilio() -> Any:
     fake = FakeTwilio(TWILIO_SID, TWILIO_TOKEN, hang_seconds=1.5).start()
     yield fake
     fake.stop()
-
-
-async def statuses(database_url: str) -> dict[str, int]:
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(select(m.status, func.count()).group_by(m.status))
-            return {status: count for status, count in rows.all()}
-    finally:
-        await engine.dispose()
 
 
 async def test_two_workers_send_2000_due_messages_exactly_once(postgres, twilio, tmp_path):
