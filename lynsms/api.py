@@ -8,6 +8,7 @@ from lynsms.accounts.endpoints import router as accounts_router
 from lynsms.billing.endpoints import router as billing_router
 from lynsms.messages.endpoints import router as messages_router
 from lynsms.senders.endpoints import router as senders_router
+from lynsms.usage.endpoints import router as usage_router
 from lynsms.webhooks.endpoints import router as webhooks_router
 
 API_PREFIX = "/api/v1"
@@ -18,3 +19,4 @@ router.include_router(accounts_router)
 router.include_router(billing_router)
 router.include_router(senders_router)
 router.include_router(webhooks_router)
+router.include_router(usage_router)

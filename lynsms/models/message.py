@@ -16,6 +16,17 @@ class Message(Base):
         Index("ix_messages_account_id_reference", "account_id", "reference"),
         Index("ix_messages_provider_message", "provider", "provider_message_id"),
         Index("ix_messages_due", "status", "next_attempt_at"),
+        # GET /usage reads one range of an account's environment by created_at. PostgreSQL
+        # also holds what the aggregate reads (index-only scans; its status updates touch
+        # every index anyway); SQLite keeps the index narrow, so updates never touch it.
+        Index(
+            "ix_messages_usage",
+            "account_id",
+            "mode",
+            "direction",
+            "created_at",
+            postgresql_include=["status", "provider", "country", "segments", "cost_units"],
+        ),
         # A provider retrying an inbound callback must not store the message twice.
         Index(
             "uq_messages_inbound",
