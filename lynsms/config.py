@@ -67,6 +67,8 @@ class WorkerSettings(_Section):
     # SIGTERM: stop claiming at once; work in flight gets this long to finish (its lease
     # hands whatever is left to another worker).
     shutdown_timeout: float = Field(default=15.0, gt=0)
+    # Provider calls in flight per process (lanes); the worker commits every 2x this many.
+    concurrency: int = Field(default=64, ge=1, le=1024)
 
 
 class DatabaseSettings(_Section):

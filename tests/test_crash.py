@@ -10,66 +10,26 @@ equals the balance.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _cli(env: dict[str, str], *args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "lynsms", *args, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(out.stdout)
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lynsms", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
+from tests.processes import cli, free_port, serve
+from tests.processes import environment as make_environment
 
 
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNSMS_")}
-    env.update(
-        LYNSMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/crash.db",
+    return make_environment(
+        f"sqlite+aiosqlite:///{tmp_path}/crash.db",
         LYNSMS_ROUTING__SEND_BUDGET="0.5",
         LYNSMS_ROUTING__PROVIDER_TIMEOUT="0.5",
         LYNSMS_SIMULATOR__DELIVERY_DELAY="0.1",
-        LYNSMS_LOG_LEVEL="ERROR",
     )
-    return env
 
 
 async def _burst(url: str, key: str, count: int, process: subprocess.Popen[bytes]) -> list[str]:
@@ -111,8 +71,8 @@ async def _all_messages(client: httpx.AsyncClient, key: str) -> list[dict]:
         page += 1
 
 
-async def test_kill_mid_send_loses_nothing(environment):
-    account = _cli(
+async def test_kill_mid_send_loses_nothing(environment, tmp_path):
+    account = cli(
         environment,
         "accounts",
         "create",
@@ -123,16 +83,17 @@ async def test_kill_mid_send_loses_nothing(environment):
         "--balance",
         "100.00",
     )
-    key = _cli(environment, "keys", "create", "--account", account["id"], "--env", "live")["key"]
-    _cli(environment, "senders", "approve", account["id"], "LynSMS")
-    port = _free_port()
+    key = cli(environment, "keys", "create", "--account", account["id"], "--env", "live")["key"]
+    cli(environment, "senders", "approve", account["id"], "LynSMS")
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = _serve(environment, port)
+    log = tmp_path / "server.log"
+    process = await serve(environment, port, log=log)
     accepted = await _burst(url, key, 600, process)
     process.wait(timeout=10)
     assert accepted, "no request was accepted before the kill"
 
-    process = _serve(environment, port)
+    process = await serve(environment, port, log=log)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             deadline = time.monotonic() + 30

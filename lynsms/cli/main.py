@@ -67,11 +67,17 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    concurrency: int = typer.Option(
+        0, "--concurrency", help="Provider calls in flight (default LYNSMS_WORKER__CONCURRENCY)."
+    ),
+) -> None:
     """Run the dispatcher alone: queued and scheduled messages, retries, reports, webhooks."""
     from lynsms.runtime import open_runtime
     from lynsms.worker.runner import Worker
 
+    if concurrency > 0:  # before the settings are read
+        os.environ["LYNSMS_WORKER__CONCURRENCY"] = str(concurrency)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     if database_is_empty():

@@ -24,9 +24,6 @@ from lynsms.webhooks.events import events, message_event
 from lynsms.worker.retry import DISPATCH_RETRY, THROTTLED_RETRY
 from lynsms.writer import WriteOp
 
-_CONCURRENCY = 64
-CHUNK = 2 * _CONCURRENCY  # rows the worker dispatches, then commits, at a time
-
 
 async def dispatch(
     runtime: Runtime,
@@ -52,7 +49,8 @@ async def dispatch(
     if len(rows) == 1:
         await lane()
     else:
-        await asyncio.gather(*(lane() for _ in range(min(_CONCURRENCY, len(rows)))))
+        lanes = min(runtime.settings.worker.concurrency, len(rows))
+        await asyncio.gather(*(lane() for _ in range(lanes)))
     op = WriteOp()
     now = utcnow()
     results, attempt_rows, refunds, changes = [], [], [], []

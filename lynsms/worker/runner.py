@@ -17,7 +17,7 @@ from lynsms.accounts.repository import TOUCH_KEYS
 from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
-from lynsms.messages.dispatch import CHUNK, deadline_in, dispatch
+from lynsms.messages.dispatch import deadline_in, dispatch
 from lynsms.messages.expiry import expire_due
 from lynsms.messages.reports import record_reports
 from lynsms.messages.repository import MessageRepository
@@ -143,8 +143,9 @@ class Worker:
         deadline, commits = deadline_in(settings.send_budget), []
         # Chunk by chunk, each committed as soon as it is done: a crash re-sends at most the
         # chunk in flight, not the whole claim.
-        for start in range(0, len(claimed), CHUNK):
-            chunk = claimed[start : start + CHUNK]
+        chunk_size = 2 * self.runtime.settings.worker.concurrency
+        for start in range(0, len(claimed), chunk_size):
+            chunk = claimed[start : start + chunk_size]
             op = await dispatch(self.runtime, chunk, deadline, stop=self._stopping)
             commits.append(asyncio.ensure_future(self.runtime.database.writer.submit(op)))
         await asyncio.gather(*commits)

@@ -112,9 +112,8 @@ async def test_new_events_wake_the_webhook_loop_on_postgresql(postgres):
 
 
 def _busiest_second(times: list[float]) -> int:
-    """Most acceptances within any 0.9 s. The fake stamps acceptance in its own thread, a
-    little after the send was let through, and bunches them when the CPU is contended: a
-    few over the rate are measurement noise; a second window's worth would be a bug."""
+    """Most events within any 0.9 s: measured when ``take`` returns, so an instant can be off
+    by a round trip to Redis (tens of ms on a loaded machine)."""
     times = sorted(times)
     return max(sum(1 for t in times[i:] if t - start < 0.9) for i, start in enumerate(times))
 
@@ -166,9 +165,10 @@ async def test_provider_rate_is_respected_and_the_rest_waits(fresh_database, twi
         await _bulk(live, numbers(70))
         await _until_accepted(twilio, 70)
         took = time.monotonic() - started
+    # The fake stamps acceptance in its own thread and bunches them when the CPU is busy,
+    # so the exact window is checked where slots are taken (the tests below), the pace here.
     times = [m.at for m in twilio.accepted]
     assert sorted(m.to for m in twilio.accepted) == numbers(70)
-    assert _busiest_second(times) <= 25
     assert _span(times) > 2.5  # 70 at 20 per second: four windows
     assert took < 12, took  # those that waited were retried within a second, not backed off
 
@@ -192,8 +192,25 @@ async def test_provider_rate_is_shared_across_processes_through_redis(two_sqlite
             await stop_server(live)
     times = [m.at for m in twilio.accepted]
     assert len({m.to for m in twilio.accepted}) == 80
-    assert _busiest_second(times) <= 25
     assert _span(times) > 2.5  # 80 at 20 per second in all: four windows (alone: two each)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_two_throttles_never_exceed_the_rate_together(shared):
+    """Slots taken by two processes' throttles (one Redis window; or, alone, each its own):
+    never more than the rate in any second, and waiters get their slot as the window moves."""
+    redis_url = _redis_url() if shared else None
+    name = f"test-{time.time_ns()}"  # a window of its own in Redis
+    throttles = [Throttle({name: 5}, redis_url) for _ in range(2 if shared else 1)]
+    taken: list[float] = []
+
+    async def take(throttle: Throttle) -> None:
+        if await throttle.take(name, time.monotonic() + 2.5):
+            taken.append(time.monotonic())
+
+    await asyncio.gather(*(take(throttles[n % len(throttles)]) for n in range(20)))
+    assert _busiest_second(taken) <= 5
+    assert len(taken) == 15  # windows opening at about 0, 1 and 2 s, before the deadline
 
 
 async def test_throttle_without_its_store_lets_sends_through():
