@@ -3,11 +3,16 @@
 One transaction per batch of reports: the messages are read locked, every
 allowed move is computed in memory (so several reports for one message apply
 in order), then written with one executemany, refunds included.
+
+A report can overtake the provider's answer to the send it is about: it names a
+provider id no message carries yet. Such a report is kept (``early_reports``)
+and the worker applies it once the send is recorded (``replay_early``); a kept
+report whose id never becomes ours is dropped after ``EARLY_REPORT_TTL``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +28,7 @@ from lynsms.providers.base import DeliveryReport
 from lynsms.webhooks.events import message_event
 
 log = get_logger("lynsms.reports")
+EARLY_REPORT_TTL = timedelta(days=1)
 
 
 async def record_reports(
@@ -38,14 +44,11 @@ async def record_reports(
     now = utcnow()
     moves: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    early: list[DeliveryReport] = []
     for report in reports:
         row = current.get(report.provider_message_id)
         if row is None:
-            log.warning(
-                "report for unknown message",
-                provider=provider,
-                provider_message_id=report.provider_message_id,
-            )
+            early.append(report)
         elif st.allowed(row["status"], report.status):
             moves.append(_move(row, report, now))
             _mirror(row, moves[-1])
@@ -53,6 +56,7 @@ async def record_reports(
     await repository.move_many(moves)
     await repository.add_events(changes)
     await _refund(session, current, moves)
+    await _keep_early(repository, provider, early, now)
     for move in moves:
         STATUS_CHANGES.labels(move["p_status"]).inc()
     return len(moves)
@@ -93,3 +97,58 @@ async def _refund(
         row = by_id[move["p_id"]]
         if move["p_status"] in st.REFUNDED and row["mode"] == "live":
             await billing_service.refund(session, row["account_id"], row["cost_units"], row["id"])
+
+
+async def _keep_early(
+    repository: MessageRepository, provider: str, reports: list[DeliveryReport], now: datetime
+) -> None:
+    if not reports:
+        return
+    log.info(
+        "report for a message not recorded yet: kept",
+        provider=provider,
+        provider_message_ids=[report.provider_message_id for report in reports][:20],
+    )
+    await repository.keep_early_reports([_early_row(provider, r, now) for r in reports])
+
+
+def _early_row(provider: str, report: DeliveryReport, now: datetime) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "provider_message_id": report.provider_message_id,
+        "status": report.status,
+        "provider_status": report.provider_status[:64],
+        "error_code": report.error_code,
+        "error_message": (report.error_message or "")[:500] or None,
+        "occurred_at": report.occurred_at,
+        "received_at": now,
+    }
+
+
+async def replay_early(session: AsyncSession, limit: int) -> int:
+    """Apply kept reports whose message is now recorded; drop expired ones. How many."""
+    repository = MessageRepository(session)
+    now = utcnow()
+    rows = await repository.matched_early_reports(limit)
+    by_provider: dict[str, list[DeliveryReport]] = {}
+    for row in rows:
+        by_provider.setdefault(row["provider"], []).append(_report(row))
+    for provider, reports in by_provider.items():
+        await record_reports(session, provider, reports)
+    dropped = await repository.forget_early_reports(
+        [row["id"] for row in rows], now - EARLY_REPORT_TTL
+    )
+    if dropped:
+        log.warning("reports for messages never recorded dropped", count=dropped)
+    return len(rows)
+
+
+def _report(row: Any) -> DeliveryReport:
+    return DeliveryReport(
+        provider_message_id=row["provider_message_id"],
+        status=row["status"],
+        provider_status=row["provider_status"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        occurred_at=row["occurred_at"],
+    )

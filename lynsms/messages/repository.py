@@ -6,17 +6,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.messages import status as st
-from lynsms.models import Message, MessageAttempt
+from lynsms.models import EarlyReport, Message, MessageAttempt
 from lynsms.webhooks.events import events
 
 messages: Table = Message.__table__  # type: ignore[assignment]
 attempts: Table = MessageAttempt.__table__  # type: ignore[assignment]
 m = messages.c
+early_reports: Table = EarlyReport.__table__  # type: ignore[assignment]
+er = early_reports.c
 
 # Group-commit statements (executemany). Parameters are prefixed ``p_`` because SQLAlchemy
 # reserves bare column names for the SET clause.
@@ -101,6 +114,34 @@ class MessageRepository:
         except IntegrityError:
             return False
         return True
+
+    async def keep_early_reports(self, rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(early_reports.insert(), rows)
+
+    async def any_early_work(self, expired_before: datetime) -> bool:
+        """Whether a kept report can be applied now, or has waited too long (a cheap read)."""
+        found = await self.session.scalar(
+            select(er.id).where(or_(_recorded, er.received_at < expired_before)).limit(1)
+        )
+        return found is not None
+
+    async def any_early_reports_since(self, since: datetime) -> bool:
+        found = await self.session.scalar(select(er.id).where(er.received_at > since).limit(1))
+        return found is not None
+
+    async def matched_early_reports(self, limit: int) -> Sequence[RowMapping]:
+        """Kept reports whose provider id a message now carries, oldest first."""
+        matched = select(early_reports).where(_recorded).order_by(er.id).limit(limit)
+        return (await self.session.execute(matched)).mappings().all()
+
+    async def forget_early_reports(self, applied: list[int], expired_before: datetime) -> int:
+        """Delete the applied reports; drop those kept since before ``expired_before``."""
+        if applied:
+            await self.session.execute(delete(early_reports).where(er.id.in_(applied)))
+        result = await self.session.execute(
+            delete(early_reports).where(er.received_at < expired_before)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def add_events(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -205,6 +246,14 @@ class MessageRepository:
             .returning(*messages.c)
         )
         return result.mappings().first()
+
+
+# A kept report's message is recorded now: a message carries its provider id.
+_recorded = (
+    select(m.id)
+    .where(m.provider == er.provider, m.provider_message_id == er.provider_message_id)
+    .exists()
+)
 
 
 def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:

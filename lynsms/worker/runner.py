@@ -19,7 +19,7 @@ from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.messages.dispatch import deadline_in, dispatch
 from lynsms.messages.expiry import expire_due
-from lynsms.messages.reports import record_reports
+from lynsms.messages.reports import EARLY_REPORT_TTL, record_reports, replay_early
 from lynsms.messages.repository import MessageRepository
 from lynsms.providers.simulator import SimulatorProvider
 from lynsms.routing.service import SIMULATOR
@@ -31,6 +31,8 @@ from lynsms.writer import WriteOp
 
 log = get_logger("lynsms.worker")
 BATCH = 500
+EARLY_REPORT_WATCH = timedelta(minutes=1)  # reports this young are checked again quickly
+EARLY_REPORT_RECHECK = timedelta(seconds=0.1)
 MIN_PAUSE = 0.002  # seconds: never spin on a job that is due right now but held by a lease
 BUSY_PAUSE = 0.02  # a breath between busy passes, so request writers are not starved
 WEBHOOK_PAUSE = 0.1  # webhook passes take bigger batches: fewer write transactions under load
@@ -111,7 +113,10 @@ class Worker:
 
     async def next_message_due(self, now: datetime) -> datetime | None:
         async with session_scope(self.runtime.database, write=False) as session:
-            return await MessageRepository(session).next_due(now)
+            repository = MessageRepository(session)
+            if await repository.any_early_reports_since(now - EARLY_REPORT_WATCH):
+                return now + EARLY_REPORT_RECHECK  # its send is being recorded: look again soon
+            return await repository.next_due(now)
 
     async def next_delivery_due(self, now: datetime) -> datetime | None:
         async with session_scope(self.runtime.database, write=False) as session:
@@ -121,9 +126,10 @@ class Worker:
         """One pass over every kind of due message work; whether there was any."""
         sent = await self.dispatch_due()
         reported = await self.simulate_reports()
+        replayed = await self.replay_early_reports()
         expired = await self.expire_due()
         await self.flush_key_usage()
-        return bool(sent or reported or expired)
+        return bool(sent or reported or replayed or expired)
 
     async def webhook_tick(self) -> bool:
         fanned = await fan_out_events(self.runtime)
@@ -168,6 +174,15 @@ class Worker:
             await MessageRepository(session).clear_due(silent)
             await record_reports(session, SIMULATOR, reports)
         return len(due)
+
+    async def replay_early_reports(self) -> int:
+        """Apply delivery reports that arrived before their send was recorded."""
+        async with session_scope(self.runtime.database, write=False) as session:
+            if not await MessageRepository(session).any_early_work(utcnow() - EARLY_REPORT_TTL):
+                return 0
+        async with session_scope(self.runtime.database, write=True) as session:
+            replayed = await replay_early(session, BATCH)
+        return replayed
 
     async def expire_due(self) -> int:
         async with session_scope(self.runtime.database, write=False) as session:

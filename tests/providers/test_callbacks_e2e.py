@@ -493,17 +493,7 @@ async def test_report_at_another_providers_endpoint_does_not_touch_the_message(
     assert await balance(gw, gw_customer) == pytest.approx(START_BALANCE - PRICE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "lynsms/messages/reports.py:36-47 finds the message by provider_message_id, which "
-        "lynsms/messages/dispatch.py:55 (RECORD_DISPATCH) writes only after the provider has "
-        "answered the send: a report posted before that commit is answered 200 as 'unknown' "
-        "and dropped, and the message stays 'sent' for good; it should be kept (or retried) "
-        "and applied once the send is recorded"
-    ),
-)
-@pytest.mark.parametrize("provider", ["twilio"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 async def test_report_posted_before_the_send_is_recorded_is_not_lost(
     gw, gw_customer, fakes, gateway, provider, monkeypatch
 ):
