@@ -17,6 +17,7 @@ from lynsms.api import router as api_router
 from lynsms.config import Settings, get_settings
 from lynsms.conventions.middleware import ConventionsMiddleware
 from lynsms.database import Database
+from lynsms.dialects.twilio.endpoints import router as twilio_router
 from lynsms.exceptions import LynSMSError
 from lynsms.kit import errors
 from lynsms.kit.fastpath import FastPathMiddleware
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_exception_handler(Exception, errors.handle_unexpected)
     app.include_router(api_router)
     app.include_router(callbacks_router)
+    app.include_router(twilio_router, include_in_schema=False)  # API.md §11, Twilio
     _operational_routes(app)
     return app
 

@@ -109,7 +109,11 @@ async def load_principal(database: Database, key_hash: str) -> Principal | None:
 
 
 async def authenticate(request: Request, database: Database) -> Principal:
-    raw = _bearer_token(request)
+    return await authenticate_key(request, database, _bearer_token(request))
+
+
+async def authenticate_key(request: Request, database: Database, raw: str) -> Principal:
+    """The principal of a raw key, however the request carried it (API dialects use Basic)."""
     key_hash = hash_key(raw)
     cache: KeyCache = request.app.state.key_cache
     principal = cache.get(key_hash)

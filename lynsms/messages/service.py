@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ MAX_BODY = 1600
 MAX_RECIPIENTS = 1000
 DEFAULT_VALIDITY = timedelta(hours=48)
 LEASE_MARGIN = 5.0
+Attach = Callable[[WriteOp, list[dict[str, Any]]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,11 @@ class Common:
     accepted_at: datetime  # created_at of every message of the request
 
 
-async def send_one(runtime: Runtime, principal: Principal, request: SendRequest) -> dict[str, Any]:
+async def send_one(
+    runtime: Runtime, principal: Principal, request: SendRequest, attach: Attach | None = None
+) -> dict[str, Any]:
+    """``attach(op, rows)`` may add rows to the write that accepts the message (a dialect's
+    per-message data, committed with it)."""
     common = await _common(runtime, principal, request)
     row = _row(runtime, principal, common, request.to, request.body, {})
     opted_out = ValidationFailed(
@@ -60,7 +65,7 @@ async def send_one(runtime: Runtime, principal: Principal, request: SendRequest)
         param="to",
     )
     guard = (OPTED_OUT, {"account": principal.account_id, "phone": row["to_number"]}, opted_out)
-    await _accept(runtime, principal, [row], row["id"], "message", guard)
+    await _accept(runtime, principal, [row], row["id"], "message", guard, attach)
     await _dispatch_now(runtime, [row])
     return message_to_dict(row)
 
@@ -274,9 +279,12 @@ async def _accept(
     reference: str,
     what: str,
     guard: tuple[Any, dict[str, Any], Exception] | None = None,
+    attach: Attach | None = None,
 ) -> None:
     """Commit the rows and, for live keys, the debit (packages first): all or nothing (402)."""
     op = WriteOp(guard=guard).insert(messages, rows)
+    if attach is not None:
+        attach(op, rows)
     scheduled = [row for row in rows if row["status"] == st.SCHEDULED]
     if not principal.is_test:
         total = sum(row["cost_units"] for row in rows)

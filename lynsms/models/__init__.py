@@ -3,7 +3,6 @@
 from lynsms.models.account import Account
 from lynsms.models.api_key import ApiKey
 from lynsms.models.base import Base, UTCDateTime
-from lynsms.models.early_report import EarlyReport
 from lynsms.models.event import Event
 from lynsms.models.idempotency_key import IdempotencyKey
 from lynsms.models.ledger_entry import LedgerEntry
@@ -13,6 +12,7 @@ from lynsms.models.opt_out import OptOut
 from lynsms.models.package import Package
 from lynsms.models.package_use import PackageUse
 from lynsms.models.sender import Sender
+from lynsms.models.twilio_status_callback import TwilioStatusCallback
 from lynsms.models.webhook_attempt import WebhookAttempt
 from lynsms.models.webhook_delivery import WebhookDelivery
 from lynsms.models.webhook_endpoint import WebhookEndpoint
@@ -21,7 +21,6 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
-    "EarlyReport",
     "Event",
     "IdempotencyKey",
     "LedgerEntry",
@@ -31,6 +30,7 @@ __all__ = [
     "Package",
     "PackageUse",
     "Sender",
+    "TwilioStatusCallback",
     "UTCDateTime",
     "WebhookAttempt",
     "WebhookDelivery",

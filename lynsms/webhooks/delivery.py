@@ -2,11 +2,14 @@
 
 A delivery is POSTed with the event's stored payload bytes (``standard``) or
 the LightningMSG body (``lightningmsg``), signed per Standard Webhooks v1 with
-the endpoint's derived secret. Any 2xx succeeds. Anything else (3xx included,
-timeouts, connection errors, a destination refused as internal) is a failed
-attempt, retried after ``retry_schedule[attempts - 1]`` seconds ±15 % (a
-``Retry-After`` on 429/503 is a lower bound) until the schedule runs out.
-410 Gone disables the endpoint; so does failing for five days without a success.
+the endpoint's derived secret; a ``twilio`` delivery is a message's StatusCallback
+(``lynsms.dialects.twilio.callbacks``), form-encoded and signed Twilio's way. Any
+2xx succeeds. Anything else (3xx included, timeouts, connection errors, a
+destination refused as internal) is a failed attempt, retried after
+``retry_schedule[attempts - 1]`` seconds ±15 % (a ``Retry-After`` on 429/503 is a
+lower bound) until the schedule runs out. 410 Gone disables the endpoint; so does
+failing for five days without a success (never a ``twilio`` one: its URLs are the
+messages' own).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import orjson
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lynsms.dialects.twilio import callbacks as twilio_callbacks
 from lynsms.kit.clock import utcnow
 from lynsms.webhooks import signing
 from lynsms.webhooks.repository import FAILED, PENDING, SUCCEEDED, DeliveryRepository
@@ -59,11 +63,15 @@ class Job:
     url: str
     format: str
     headers: dict[str, str]
-    endpoint_live: bool  # enabled and not deleted
+    endpoint_live: bool  # enabled and not deleted (twilio: the message still has its callback)
     failing_since: datetime | None
+    account_id: str = ""
+    sealed_token: str | None = None  # twilio: the key that signs (twilio_callbacks.seal)
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Job:
+        twilio = row["format"] == twilio_callbacks.FORMAT  # the URL is the message's own
+        url = row["callback_url"] if twilio else row["url"]
         return cls(
             delivery_id=row["id"],
             attempts=row["attempts"],
@@ -72,11 +80,13 @@ class Job:
             payload=row["payload"],
             event_created_at=row["event_created_at"],
             endpoint_id=row["endpoint_id"],
-            url=row["url"],
+            url=url or "",
             format=row["format"],
             headers=dict(row["headers"] or {}),
-            endpoint_live=bool(row["enabled"]) and row["deleted_at"] is None,
+            endpoint_live=bool(row["enabled"]) and row["deleted_at"] is None and bool(url),
             failing_since=row["failing_since"],
+            account_id=row["account_id"],
+            sealed_token=row["sealed_token"],
         )
 
 
@@ -125,6 +135,8 @@ def body_of(job: Job) -> bytes:
 
 def request_for(job: Job, key: bytes, timestamp: int) -> tuple[bytes, dict[str, str]]:
     """The exact body and headers of one attempt (custom headers first, ours win)."""
+    if job.format == twilio_callbacks.FORMAT:
+        return _twilio_request(job, key)
     body = body_of(job)
     secret = signing.endpoint_secret(key, job.endpoint_id)
     headers = {
@@ -134,6 +146,21 @@ def request_for(job: Job, key: bytes, timestamp: int) -> tuple[bytes, dict[str, 
         **signing.signature_headers(secret, job.event_id, timestamp, body),
     }
     return body, headers
+
+
+def _twilio_request(job: Job, key: bytes) -> tuple[bytes, dict[str, str]]:
+    """A Twilio status callback, signed with the key the message was sent with."""
+    token = twilio_callbacks.unseal(key, job.sealed_token or "")
+    if token is None:
+        raise UnsealableToken("the message's auth token was sealed under another secret key")
+    return twilio_callbacks.callback_request(
+        job.payload, job.account_id, job.url, token, job.event_id, job.event_created_at
+    )
+
+
+class UnsealableToken(ValueError):
+    """The server's secret key changed since the message was sent: its callback cannot be
+    signed (and is not sent)."""
 
 
 async def attempt_all(
@@ -193,7 +220,10 @@ async def _attempt(
     refused = refusals.get(_origin(job.url))
     if refused is not None:
         return Outcome(attempted=True, at=at, error=refused)
-    body, headers = request_for(job, key, int(time.time()))
+    try:
+        body, headers = request_for(job, key, int(time.time()))
+    except UnsealableToken as exc:
+        return Outcome(attempted=True, at=at, error=str(exc))
     return await post(client, job.url, body, headers, at, timeout)
 
 
@@ -295,10 +325,11 @@ def _plan_one(
     elif outcome.attempted and not outcome.succeeded:
         next_at = next_attempt(attempts, outcome, now, schedule)
         status = PENDING if next_at and outcome.status_code != 410 else FAILED
-        result.failing.add(job.endpoint_id)
-        if outcome.status_code == 410:
+        if _has_health(job):
+            result.failing.add(job.endpoint_id)
+        if outcome.status_code == 410 and _has_health(job):
             result.disable[job.endpoint_id] = "The endpoint answered 410 Gone."
-    elif outcome.attempted:
+    elif outcome.attempted and _has_health(job):
         result.healthy.add(job.endpoint_id)
     result.deliveries.append(
         {
@@ -311,6 +342,13 @@ def _plan_one(
     )
     if outcome.attempted:
         result.attempts.append(_attempt_row(job, outcome))
+
+
+def _has_health(job: Job) -> bool:
+    """Whether the job's outcome speaks for its endpoint. A twilio endpoint POSTs to every
+    message's own URL: one failing URL is no reason to stop the others (a 410 fails only
+    that delivery)."""
+    return job.format != twilio_callbacks.FORMAT
 
 
 def _attempt_row(job: Job, outcome: Outcome) -> dict[str, Any]:

@@ -21,14 +21,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lynsms.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from lynsms.dialects.twilio.callbacks import FORMAT as TWILIO_FORMAT
+from lynsms.models import TwilioStatusCallback, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from lynsms.webhooks.events import events
 
 endpoints: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
 deliveries: Table = WebhookDelivery.__table__  # type: ignore[assignment]
 attempts: Table = WebhookAttempt.__table__  # type: ignore[assignment]
-w, d, a, ev = endpoints.c, deliveries.c, attempts.c, events.c
+status_callbacks: Table = TwilioStatusCallback.__table__  # type: ignore[assignment]
+w, d, a, ev, cb = endpoints.c, deliveries.c, attempts.c, events.c, status_callbacks.c
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+# The Twilio dialect's per-account endpoints carry StatusCallbacks; they are not listed.
+HIDDEN_FORMAT = TWILIO_FORMAT
 
 # The outcome of one delivery (executemany); never moves a delivery that is no longer pending.
 RECORD_DELIVERY = (
@@ -62,6 +66,7 @@ class EndpointRepository:
                 WebhookEndpoint.id == endpoint_id,
                 WebhookEndpoint.account_id == account_id,
                 WebhookEndpoint.deleted_at.is_(None),
+                WebhookEndpoint.format != HIDDEN_FORMAT,
             )
         )
         return result.scalar_one_or_none()
@@ -69,7 +74,11 @@ class EndpointRepository:
     async def page(
         self, account_id: str, offset: int, limit: int
     ) -> tuple[list[WebhookEndpoint], int]:
-        where = and_(WebhookEndpoint.account_id == account_id, WebhookEndpoint.deleted_at.is_(None))
+        where = and_(
+            WebhookEndpoint.account_id == account_id,
+            WebhookEndpoint.deleted_at.is_(None),
+            WebhookEndpoint.format != HIDDEN_FORMAT,
+        )
         total = await self.session.scalar(
             select(func.count()).select_from(WebhookEndpoint).where(where)
         )
@@ -163,7 +172,7 @@ class FanOutRepository:
     async def lock_pending(self, limit: int) -> Sequence[RowMapping]:
         """Up to ``limit`` events awaiting fan-out, locked (skipping others' on PostgreSQL)."""
         query = (
-            select(ev.id, ev.account_id, ev.mode, ev.type, ev.created_at)
+            select(ev.id, ev.account_id, ev.mode, ev.type, ev.message_id, ev.created_at)
             .where(ev.fanned_out == false())
             .order_by(ev.id)
             .limit(limit)
@@ -181,6 +190,15 @@ class FanOutRepository:
             )
         )
         return result.mappings().all()
+
+    async def with_status_callback(self, message_ids: list[str]) -> frozenset[str]:
+        """Those of ``message_ids`` that were sent with a Twilio StatusCallback."""
+        if not message_ids:
+            return frozenset()
+        found = await self.session.scalars(
+            select(cb.message_id).where(cb.message_id.in_(message_ids))
+        )
+        return frozenset(found)
 
     async def add_deliveries(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -235,6 +253,7 @@ class DeliveryRepository:
                 ev.type.label("event_type"),
                 ev.payload,
                 ev.created_at.label("event_created_at"),
+                ev.account_id,
                 d.endpoint_id,
                 w.url,
                 w.format,
@@ -242,9 +261,15 @@ class DeliveryRepository:
                 w.enabled,
                 w.deleted_at,
                 w.failing_since,
+                cb.url.label("callback_url"),
+                cb.sealed_token,
             )
             .join(events, ev.id == d.event_id)
             .join(endpoints, w.id == d.endpoint_id)
+            .outerjoin(  # a twilio endpoint's URL is the message's own StatusCallback
+                status_callbacks,
+                and_(w.format == HIDDEN_FORMAT, cb.message_id == ev.message_id),
+            )
             .where(d.id.in_(delivery_ids))
             .order_by(d.id)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.accounts.auth import Principal
 from lynsms.config import Settings
+from lynsms.dialects.twilio import callbacks as twilio_callbacks
 from lynsms.exceptions import NotFound, ValidationFailed
 from lynsms.kit.clock import isoformat, utcnow
 from lynsms.kit.ids import new_id
@@ -158,21 +160,42 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
     by_account: dict[str, list[RowMapping]] = defaultdict(list)
     for hook in hooks:
         by_account[hook["account_id"]].append(hook)
+    called_back = await _with_status_callback(repository, hooks, pending)
     now = utcnow()
     await repository.add_deliveries(
         [
             _delivery_row(event["id"], hook["id"], now)
             for event in pending
             for hook in by_account[event["account_id"]]
-            if matches(hook, event)
+            if matches(hook, event, called_back)
         ]
     )
     await repository.mark_fanned_out([event["id"] for event in pending])
     return skipped + len(pending)
 
 
-def matches(hook: RowMapping, event: RowMapping) -> bool:
-    """Whether the endpoint wants the event: same mode, subscribed type, created before it."""
+async def _with_status_callback(
+    repository: FanOutRepository, hooks: Sequence[RowMapping], pending: Sequence[RowMapping]
+) -> frozenset[str]:
+    """Which of the events' messages have a Twilio StatusCallback (if a hook wants to know)."""
+    if not any(hook["format"] == twilio_callbacks.FORMAT for hook in hooks):
+        return frozenset()
+    message_ids = {event["message_id"] for event in pending if event["message_id"]}
+    return await repository.with_status_callback(sorted(message_ids))
+
+
+def matches(hook: RowMapping, event: RowMapping, called_back: Container[str] = ()) -> bool:
+    """Whether the endpoint wants the event: same mode, subscribed type, created before it.
+
+    A ``twilio`` endpoint (hidden, one per account and mode) takes the status changes of
+    the messages sent with a StatusCallback (``called_back``), to POST to each one's URL.
+    """
+    if hook["format"] == twilio_callbacks.FORMAT:
+        return (
+            hook["mode"] == event["mode"]
+            and event["type"] in twilio_callbacks.EVENTS
+            and event["message_id"] in called_back
+        )
     kinds = hook["events"] or []
     return (
         hook["mode"] == event["mode"]
