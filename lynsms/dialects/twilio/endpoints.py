@@ -77,17 +77,16 @@ async def create_message(account_sid: str, request: Request) -> Response:
 
 @router.get(ACCOUNT + "/Messages.json")
 async def list_messages(account_sid: str, request: Request) -> Response:
-    await authorize(request, account_sid, "messages:read")
-    params = dict(request.query_params)
-    runtime = request.app.state.runtime
-    return _json(await service.list_messages(runtime, account_sid, params, request.url.path))
+    caller = await authorize(request, account_sid, "messages:read")
+    params, runtime = dict(request.query_params), request.app.state.runtime
+    return _json(await service.list_messages(runtime, caller.principal, params, request.url.path))
 
 
 @router.get(MESSAGE + ".json")
 async def fetch_message(account_sid: str, sid: str, request: Request) -> Response:
-    await authorize(request, account_sid, "messages:read")
+    caller = await authorize(request, account_sid, "messages:read")
     runtime = request.app.state.runtime
-    return _json(await service.fetch(runtime, account_sid, sid, request.url.path))
+    return _json(await service.fetch(runtime, caller.principal, sid, request.url.path))
 
 
 @router.post(MESSAGE + ".json")
@@ -100,16 +99,17 @@ async def update_message(account_sid: str, sid: str, request: Request) -> Respon
 
 @router.delete(MESSAGE + ".json")
 async def delete_message(account_sid: str, sid: str, request: Request) -> Response:
-    await authorize(request, account_sid, "messages:send")
-    await service.delete(request.app.state.runtime, account_sid, sid, request.url.path)
+    caller = await authorize(request, account_sid, "messages:send")
+    runtime = request.app.state.runtime
+    await service.delete(runtime, caller.principal, sid, request.url.path)
     return Response(status_code=204)
 
 
 @router.get(MESSAGE + "/Media.json")
 async def list_media(account_sid: str, sid: str, request: Request) -> Response:
-    await authorize(request, account_sid, "messages:read")
+    caller = await authorize(request, account_sid, "messages:read")
     runtime = request.app.state.runtime
-    return _json(await service.media(runtime, account_sid, sid, request.url.path))
+    return _json(await service.media(runtime, caller.principal, sid, request.url.path))
 
 
 @router.api_route(

@@ -1,5 +1,6 @@
 """The SQL of the Twilio dialect: messages by SID, Twilio's list, deletion, and the hidden
-webhook endpoint that carries status callbacks."""
+webhook endpoint that carries status callbacks. A key sees the messages of its own mode
+(a test key the sandbox's, a live key live and inbound ones), as on the native API."""
 
 from __future__ import annotations
 
@@ -35,12 +36,12 @@ class TwilioRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_prefix(self, account_id: str, prefix: str) -> RowMapping | None:
-        """The account's message whose id starts with ``prefix`` (a SID's), if any."""
+    async def by_prefix(self, account_id: str, mode: str, prefix: str) -> RowMapping | None:
+        """The account's message of ``mode`` whose id starts with ``prefix`` (a SID's)."""
         low, high = bounds(prefix)
         result = await self.session.execute(
             select(messages)
-            .where(m.account_id == account_id, m.id >= low, m.id <= high)
+            .where(m.account_id == account_id, m.mode == mode, m.id >= low, m.id <= high)
             .order_by(m.id)
             .limit(2)
         )
@@ -49,6 +50,7 @@ class TwilioRepository:
     async def page(
         self,
         account_id: str,
+        mode: str,
         filters: dict[str, Any],
         *,
         offset: int,
@@ -58,7 +60,9 @@ class TwilioRepository:
     ) -> Sequence[RowMapping]:
         """Up to ``limit`` messages, newest first: after the ``older_than`` id prefix, before
         the ``newer_than`` one, or from ``offset``."""
-        query = select(messages).where(m.account_id == account_id, *_conditions(filters))
+        query = select(messages).where(
+            m.account_id == account_id, m.mode == mode, *_conditions(filters)
+        )
         if newer_than is not None:
             query = query.where(m.id > bounds(newer_than)[1]).order_by(m.id).limit(limit)
             rows = (await self.session.execute(query)).mappings().all()
@@ -70,9 +74,9 @@ class TwilioRepository:
         result = await self.session.execute(query.order_by(m.id.desc()).limit(limit))
         return result.mappings().all()
 
-    async def delete_final(self, account_id: str, prefix: str) -> Deletion:
+    async def delete_final(self, account_id: str, mode: str, prefix: str) -> Deletion:
         """Remove a final message, its attempts and its status callback, everywhere."""
-        row = await self.by_prefix(account_id, prefix)
+        row = await self.by_prefix(account_id, mode, prefix)
         if row is None:
             return Deletion.NOT_FOUND
         if row["status"] not in FINAL:

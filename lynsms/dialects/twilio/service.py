@@ -47,7 +47,9 @@ async def create(runtime: Runtime, caller: Caller, form: forms.Form) -> dict[str
         attach = partial(_register, spec.status_callback, sealed)
     sent = await messages_service.send_one(runtime, principal, spec.request, attach)
     async with session_scope(runtime.database, write=False) as session:
-        row = await TwilioRepository(session).by_prefix(principal.account_id, sent["id"])
+        row = await TwilioRepository(session).by_prefix(
+            principal.account_id, principal.environment, sent["id"]
+        )
     if row is None:  # deleted in between
         raise not_found(f"{account_path(principal.account_id)}/Messages/{sid_of(sent['id'])}.json")
     return message_resource(row)
@@ -93,14 +95,14 @@ async def _ensure_endpoint(runtime: Runtime, principal: Principal) -> None:
     known.add(endpoint_id)
 
 
-async def fetch(runtime: Runtime, account_id: str, sid: str, path: str) -> dict[str, Any]:
+async def fetch(runtime: Runtime, principal: Principal, sid: str, path: str) -> dict[str, Any]:
     async with session_scope(runtime.database, write=False) as session:
-        return message_resource(await _find(TwilioRepository(session), account_id, sid, path))
+        return message_resource(await _find(TwilioRepository(session), principal, sid, path))
 
 
-async def media(runtime: Runtime, account_id: str, sid: str, path: str) -> dict[str, Any]:
+async def media(runtime: Runtime, principal: Principal, sid: str, path: str) -> dict[str, Any]:
     """A message's media: none (no MMS here), on Twilio's list page."""
-    await fetch(runtime, account_id, sid, path.removesuffix("/Media.json") + ".json")
+    await fetch(runtime, principal, sid, path.removesuffix("/Media.json") + ".json")
     return page_resource(
         "media_list",
         path,
@@ -115,14 +117,15 @@ async def media(runtime: Runtime, account_id: str, sid: str, path: str) -> dict[
 
 
 async def list_messages(
-    runtime: Runtime, account_id: str, params: dict[str, str], path: str
+    runtime: Runtime, principal: Principal, params: dict[str, str], path: str
 ) -> dict[str, Any]:
     """``GET Messages.json``: newest first, Twilio's paging (``PageToken`` continues from a
     record, so pages do not shift as new messages arrive)."""
     query = forms.list_query(params)
     async with session_scope(runtime.database, write=False) as session:
         rows = await TwilioRepository(session).page(
-            account_id,
+            principal.account_id,
+            principal.environment,
             query.filters,
             offset=query.page * query.page_size,
             limit=query.page_size + 1,
@@ -154,27 +157,32 @@ async def cancel(
     forms.cancel_status(form)
     async with session_scope(runtime.database, write=True) as session:
         repository = TwilioRepository(session)
-        row = await _find(repository, principal.account_id, sid, path)
+        row = await _find(repository, principal, sid, path)
         await messages_service.cancel_message(session, principal, row["id"])
-        return message_resource(await _find(repository, principal.account_id, sid, path))
+        return message_resource(await _find(repository, principal, sid, path))
 
 
-async def delete(runtime: Runtime, account_id: str, sid: str, path: str) -> None:
+async def delete(runtime: Runtime, principal: Principal, sid: str, path: str) -> None:
     """``DELETE Messages/{Sid}.json``: a final message leaves every view (API.md §12)."""
     prefix = id_prefix(sid)
     if prefix is None:
         raise not_found(path)
     async with session_scope(runtime.database, write=True) as session:
-        outcome = await TwilioRepository(session).delete_final(account_id, prefix)
+        outcome = await TwilioRepository(session).delete_final(
+            principal.account_id, principal.environment, prefix
+        )
     if outcome is Deletion.NOT_FOUND:
         raise not_found(path)
     if outcome is Deletion.IN_PROGRESS:
         raise TwilioError(409, e.CANNOT_DELETE, "Cannot delete this resource before it is complete")
 
 
-async def _find(repository: TwilioRepository, account_id: str, sid: str, path: str) -> RowMapping:
+async def _find(
+    repository: TwilioRepository, principal: Principal, sid: str, path: str
+) -> RowMapping:
     prefix = id_prefix(sid)
-    row = None if prefix is None else await repository.by_prefix(account_id, prefix)
+    account_id, mode = principal.account_id, principal.environment
+    row = None if prefix is None else await repository.by_prefix(account_id, mode, prefix)
     if row is None:
         raise not_found(path)
     return row

@@ -16,6 +16,7 @@ from twilio.rest import Client
 
 from lynsms.dialects.twilio.sids import sid_of
 from tests.dialects.twilio.conftest import call, twilio_client
+from tests.factories import approve_sender
 
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 SILENT = "+15005550008"  # the simulator sends, then never reports: stays sent
@@ -91,11 +92,17 @@ async def test_native_message_is_visible_through_twilio(twilio, customer, native
     assert [m.sid for m in listed] == [sid_of(native_id)]
 
 
-async def test_test_key_sends_in_the_sandbox(twilio_server, customer):
+async def test_test_key_sends_in_the_sandbox_and_sees_only_it(twilio_server, twilio, customer):
     sandbox = twilio_client(twilio_server, customer.account_id, customer.test_key)
-    message = await call(sandbox.messages.create, to=TO, from_="Any", body="hi")
+    message = await call(sandbox.messages.create, to=TO, from_="Any", body="hi")  # any sender
     assert message.status in ("queued", "sent")
     await settled(sandbox, message.sid, "delivered")
+    live = await call(twilio.messages.create, to=TO, from_="LynSMS", body="live")
+    assert [m.sid for m in await call(sandbox.messages.list)] == [message.sid]
+    assert [m.sid for m in await call(twilio.messages.list)] == [live.sid]
+    with pytest.raises(TwilioRestException) as hidden:
+        await call(twilio.messages(message.sid).fetch)
+    assert hidden.value.code == 20404
 
 
 async def test_list_pages_newest_first_with_twilio_paging(twilio, customer):
@@ -127,8 +134,8 @@ async def test_list_pages_newest_first_with_twilio_paging(twilio, customer):
 
 
 async def test_list_filters_on_from_and_date_sent(twilio_server, twilio, customer):
-    sandbox = twilio_client(twilio_server, customer.account_id, customer.test_key)
-    one = await call(sandbox.messages.create, to=TO, from_="Other", body="a")  # any sender
+    await approve_sender(twilio_server.runtime, customer.account_id, "Other")
+    one = await call(twilio.messages.create, to=TO, from_="Other", body="a")
     two = await call(twilio.messages.create, to=TO, from_="LynSMS", body="b")
     await settled(twilio, two.sid, "delivered")
     other = await call(twilio.messages.list, from_="Other")
