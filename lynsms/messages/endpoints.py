@@ -92,6 +92,7 @@ async def list_messages(
     }
     filters = {k: v for k, v in filters.items() if v is not None}
     filters.update(
+        mode=principal.environment,  # a test key lists test messages only, a live key live ones
         created_after=as_utc(created_after) if created_after else None,
         created_before=as_utc(created_before) if created_before else None,
     )
@@ -107,7 +108,9 @@ async def list_messages(
     summary="Retrieve a message (scope messages:read)",
 )
 async def get_message(message_id: str, principal: MessagesRead, session: DbSession) -> Response:
-    return ok(await service.get_message(session, principal.account_id, message_id))
+    return ok(
+        await service.get_message(session, principal.account_id, message_id, principal.environment)
+    )
 
 
 @router.post(

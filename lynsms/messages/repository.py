@@ -77,11 +77,15 @@ class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, account_id: str, message_id: str) -> RowMapping | None:
-        result = await self.session.execute(
-            select(messages).where(m.id == message_id, m.account_id == account_id)
-        )
-        return result.mappings().first()
+    async def get(
+        self, account_id: str, message_id: str, mode: str | None = None
+    ) -> RowMapping | None:
+        """The account's message; with ``mode``, only if it is of that mode (a test key
+        never sees live messages, nor a live key test ones)."""
+        query = select(messages).where(m.id == message_id, m.account_id == account_id)
+        if mode is not None:
+            query = query.where(m.mode == mode)
+        return (await self.session.execute(query)).mappings().first()
 
     async def page(
         self, account_id: str, filters: dict[str, Any], offset: int, limit: int
@@ -231,7 +235,9 @@ class MessageRepository:
                 update(messages).where(m.id.in_(message_ids)).values(next_attempt_at=None)
             )
 
-    async def cancel(self, account_id: str, message_id: str, now: datetime) -> RowMapping | None:
+    async def cancel(
+        self, account_id: str, mode: str, message_id: str, now: datetime
+    ) -> RowMapping | None:
         """Cancel if scheduled, or queued with no attempt and no dispatcher holding it."""
         cancellable = or_(m.status == st.SCHEDULED, and_(m.status == st.QUEUED, m.attempts == 0))
         result = await self.session.execute(
@@ -239,6 +245,7 @@ class MessageRepository:
             .where(
                 m.id == message_id,
                 m.account_id == account_id,
+                m.mode == mode,
                 cancellable,
                 or_(m.locked_until.is_(None), m.locked_until < now),
             )
@@ -264,6 +271,7 @@ def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
         "reference": m.reference,
         "provider": m.provider,
         "direction": m.direction,
+        "mode": m.mode,
     }
     conditions = [columns[name] == value for name, value in filters.items() if name in columns]
     if filters.get("created_after") is not None:

@@ -356,8 +356,10 @@ def _bulk_result(bulk_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def get_message(session: AsyncSession, account_id: str, message_id: str) -> dict[str, Any]:
-    row = await MessageRepository(session).get(account_id, message_id)
+async def get_message(
+    session: AsyncSession, account_id: str, message_id: str, mode: str | None = None
+) -> dict[str, Any]:
+    row = await MessageRepository(session).get(account_id, message_id, mode)
     if row is None:
         raise NotFound(f"No message {message_id}.", param="id")
     return message_to_dict(row)
@@ -375,9 +377,9 @@ async def cancel_message(
 ) -> dict[str, Any]:
     repository = MessageRepository(session)
     now = utcnow()
-    row = await repository.cancel(principal.account_id, message_id, now)
+    row = await repository.cancel(principal.account_id, principal.environment, message_id, now)
     if row is None:
-        current = await repository.get(principal.account_id, message_id)
+        current = await repository.get(principal.account_id, message_id, principal.environment)
         if current is None:
             raise NotFound(f"No message {message_id}.", param="id")
         raise Conflict(

@@ -69,3 +69,29 @@ async def test_bad_list_parameters(api, filled, query):
 async def test_list_shows_only_own_messages(api, filled, server):
     other = await create_customer(server.runtime)
     assert (await api.get("/messages", headers=other.live)).json()["pagination"]["total_items"] == 0
+
+
+async def test_each_environment_sees_only_its_own_messages(api, server):
+    """Test keys are a sandbox: they neither list, read nor cancel live messages, and the
+    other way round (as the webhook endpoints of each environment only get its events)."""
+    customer = await create_customer(server.runtime)
+    scheduled = {"from": "LynSMS", "body": "later", "send_at": "2099-01-01T00:00:00Z"}
+    live = (
+        await api.post(
+            "/messages/send", json={**scheduled, "to": "+12025550143"}, headers=customer.live
+        )
+    ).json()["data"]
+    test = (
+        await api.post(
+            "/messages/send", json={**scheduled, "to": "+12025550144"}, headers=customer.test
+        )
+    ).json()["data"]
+    for headers, own, other in ((customer.live, live, test), (customer.test, test, live)):
+        listed = (await api.get("/messages", headers=headers)).json()["data"]
+        assert [m["id"] for m in listed] == [own["id"]]
+        assert (await api.get(f"/messages/{own['id']}", headers=headers)).status_code == 200
+        assert (await api.get(f"/messages/{other['id']}", headers=headers)).status_code == 404
+        cancel = await api.post(f"/messages/{other['id']}/cancel", headers=headers)
+        assert cancel.status_code == 404
+    cancelled = await api.post(f"/messages/{test['id']}/cancel", headers=customer.test)
+    assert cancelled.json()["data"]["status"] == "cancelled"
