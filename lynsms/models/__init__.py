@@ -3,6 +3,7 @@
 from lynsms.models.account import Account
 from lynsms.models.api_key import ApiKey
 from lynsms.models.base import Base, UTCDateTime
+from lynsms.models.early_report import EarlyReport
 from lynsms.models.event import Event
 from lynsms.models.idempotency_key import IdempotencyKey
 from lynsms.models.ledger_entry import LedgerEntry
@@ -21,6 +22,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "EarlyReport",
     "Event",
     "IdempotencyKey",
     "LedgerEntry",
