@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -15,11 +16,12 @@ from starlette.responses import JSONResponse, Response
 
 from lynsms.api import router as api_router
 from lynsms.config import Settings, get_settings
+from lynsms.conventions import idempotency
 from lynsms.conventions.middleware import ConventionsMiddleware
 from lynsms.database import Database
 from lynsms.dialects.twilio.endpoints import router as twilio_router
 from lynsms.exceptions import LynSMSError
-from lynsms.kit import errors
+from lynsms.kit import errors, openapi
 from lynsms.kit.fastpath import FastPathMiddleware
 from lynsms.kit.logging import get_logger
 from lynsms.kit.middleware import RequestContextMiddleware
@@ -70,7 +72,25 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(callbacks_router)
     app.include_router(twilio_router, include_in_schema=False)  # API.md §11, Twilio
     _operational_routes(app)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """``/openapi.json`` and ``/docs``: the public API (``lynsms.api``) and nothing else."""
+
+    def openapi_schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi.build(
+                title=app.title,
+                version=app.version,
+                description=DESCRIPTION,
+                routes=api_router.routes,
+                write_methods=idempotency.METHODS,
+            )
+        return app.openapi_schema
+
+    return openapi_schema
 
 
 @asynccontextmanager

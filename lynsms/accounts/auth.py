@@ -14,9 +14,11 @@ import ipaddress
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Request, Security
+from fastapi.openapi.models import HTTPBearer
+from fastapi.security.base import SecurityBase
 
 from lynsms.accounts import scopes as scope_rules
 from lynsms.accounts.repository import AccountRepository, ApiKeyRepository
@@ -191,21 +193,42 @@ async def authorize(request: Request, scope: str) -> Principal:
     return principal
 
 
-class Authenticator:
-    """Dependency: authenticate the key, then require one scope."""
+BEARER_SCHEME = "bearerAuth"
+_BEARER = HTTPBearer(
+    bearerFormat="ds_live_… or ds_test_…",
+    description="An API key: `Authorization: Bearer ds_live_…`, or `ds_test_…` for the "
+    "sandbox. Each operation names the scope the key needs; `*` grants every scope.",
+)
+
+
+class Authenticator(SecurityBase):
+    """Dependency: authenticate the key, then require one scope.
+
+    A FastAPI security scheme, so that the OpenAPI document names the bearer scheme and,
+    through ``requires``, the scope as each operation's security requirement.
+    """
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
+        self.model = _BEARER
+        self.scheme_name = BEARER_SCHEME
 
     async def __call__(self, request: Request) -> Principal:
         return await authorize(request, self.scope)
 
 
-MessagesSend = Annotated[Principal, Depends(Authenticator("messages:send"))]
-MessagesRead = Annotated[Principal, Depends(Authenticator("messages:read"))]
-AccountRead = Annotated[Principal, Depends(Authenticator("account:read"))]
-BillingRead = Annotated[Principal, Depends(Authenticator("billing:read"))]
-SendersRead = Annotated[Principal, Depends(Authenticator("senders:read"))]
-SendersWrite = Annotated[Principal, Depends(Authenticator("senders:write"))]
-ApiKeysRead = Annotated[Principal, Depends(Authenticator("api_keys:read"))]
-ApiKeysWrite = Annotated[Principal, Depends(Authenticator("api_keys:write"))]
+def requires(scope: str) -> Any:
+    """The dependency of a route that needs ``scope``: checked, and documented in OpenAPI."""
+    return Security(Authenticator(scope), scopes=[scope])
+
+
+MessagesSend = Annotated[Principal, requires("messages:send")]
+MessagesRead = Annotated[Principal, requires("messages:read")]
+AccountRead = Annotated[Principal, requires("account:read")]
+BillingRead = Annotated[Principal, requires("billing:read")]
+SendersRead = Annotated[Principal, requires("senders:read")]
+SendersWrite = Annotated[Principal, requires("senders:write")]
+ApiKeysRead = Annotated[Principal, requires("api_keys:read")]
+ApiKeysWrite = Annotated[Principal, requires("api_keys:write")]
+WebhooksRead = Annotated[Principal, requires("webhooks:read")]
+WebhooksWrite = Annotated[Principal, requires("webhooks:write")]

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lynsms.accounts import scopes as scope_rules
+from lynsms.kit.envelope import ResponseModel
 
 
 class StrictBody(BaseModel):
@@ -45,7 +46,7 @@ class ApiKeyCreate(StrictBody):
         return networks
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(ResponseModel):
     id: str = Field(examples=["key_0Ut8kQzAbCdEfGhIjKlMnOpQr"])
     object: Literal["api_key"] = "api_key"
     name: str
@@ -64,7 +65,7 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The raw key. Shown only once.")
 
 
-class AccountOut(BaseModel):
+class AccountOut(ResponseModel):
     id: str = Field(examples=["acct_0Ut8kQzAbCdEfGhIjKlMnOpQr"])
     object: Literal["account"] = "account"
     name: str

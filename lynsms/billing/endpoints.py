@@ -15,9 +15,7 @@ from lynsms.kit.pagination import PageParams
 router = APIRouter(tags=["billing"])
 
 
-@router.get(
-    "/balance", response_model=Envelope[BalanceOut], summary="Current balance (scope billing:read)"
-)
+@router.get("/balance", response_model=Envelope[BalanceOut], summary="Current balance")
 async def get_balance(principal: BillingRead, session: DbSession) -> Response:
     return ok(await service.balance(session, principal.account_id, principal.currency))
 
@@ -25,7 +23,7 @@ async def get_balance(principal: BillingRead, session: DbSession) -> Response:
 @router.get(
     "/packages",
     response_model=PageEnvelope[PackageOut],
-    summary="Prepaid SMS packages, newest first, expired ones included (scope billing:read)",
+    summary="Prepaid SMS packages, newest first, expired ones included",
 )
 async def list_packages(principal: BillingRead, session: DbSession, page: PageParams) -> Response:
     packages, total = await service.list_packages(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from lynsms.kit.context import current_request_id
@@ -14,20 +14,41 @@ API_VERSION = "v1"
 T = TypeVar("T")
 
 
-class Meta(BaseModel):
-    request_id: str
+class ResponseModel(BaseModel):
+    """A documented response shape: a field with a default is still always present in it."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class Meta(ResponseModel):
+    request_id: str = Field(description="Equals the X-Request-Id header.")
     api_version: str = API_VERSION
 
 
-class Envelope(BaseModel, Generic[T]):
+class Envelope(ResponseModel, Generic[T]):
     """Documentation of the success envelope (responses are rendered by ``ok``)."""
 
-    success: bool = True
+    success: Literal[True] = True
     data: T
     meta: Meta
 
 
-class Pagination(BaseModel):
+class Pagination(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "page": 2,
+                    "limit": 50,
+                    "total_items": 134,
+                    "total_pages": 3,
+                    "has_next": True,
+                    "has_prev": True,
+                }
+            ]
+        },
+    )
+
     page: int
     limit: int
     total_items: int
@@ -36,10 +57,40 @@ class Pagination(BaseModel):
     has_prev: bool
 
 
-class PageEnvelope(BaseModel, Generic[T]):
-    success: bool = True
+class PageEnvelope(ResponseModel, Generic[T]):
+    """Documentation of the list envelope (responses are rendered by ``ok_page``)."""
+
+    success: Literal[True] = True
     data: list[T]
     pagination: Pagination
+    meta: Meta
+
+
+class FieldProblem(BaseModel):
+    param: str | None
+    message: str
+
+
+class ErrorObject(BaseModel):
+    """Documentation of ``error``: a stable ``code``, a message for humans, the field at fault."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable, snake_case: program against it.")
+    message: str = Field(description="For humans; may change.")
+    param: str | None = Field(default=None, description="The offending field, if there is one.")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="validation_error: every problem found, the first one above."
+    )
+    required_scope: str | None = Field(default=None, description="insufficient_scope only.")
+    granted_scopes: list[str] | None = Field(default=None, description="insufficient_scope only.")
+
+
+class ErrorEnvelope(ResponseModel):
+    """Documentation of the error envelope (responses are rendered by ``error``)."""
+
+    success: Literal[False] = False
+    error: ErrorObject
     meta: Meta
 
 

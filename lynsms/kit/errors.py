@@ -16,7 +16,9 @@ from lynsms.kit.logging import get_logger
 
 log = get_logger("lynsms.errors")
 
+_INVALID_JSON = "The request body is not valid JSON."
 _HTTP_CODES = {
+    400: "invalid_json",  # FastAPI could not read the body (not UTF-8, for one)
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
@@ -32,9 +34,7 @@ async def handle_lynsms_error(request: Request, exc: LynSMSError) -> Response:
 async def handle_validation_error(request: Request, exc: RequestValidationError) -> Response:
     problems = [_problem(e) for e in exc.errors()]
     if any(p["type"] == "json_invalid" for p in problems):
-        return error(
-            400, {"code": "invalid_json", "message": "The request body is not valid JSON."}
-        )
+        return error(400, {"code": "invalid_json", "message": _INVALID_JSON})
     first = problems[0]
     body: dict[str, Any] = {"code": "validation_error", "message": first["message"]}
     if first["param"]:
@@ -63,7 +63,7 @@ async def handle_http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc.__cause__, LynSMSError):  # raised while the body was being read
         return await handle_lynsms_error(request, exc.__cause__)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    message = "No such endpoint." if exc.status_code == 404 else str(exc.detail)
+    message = {400: _INVALID_JSON, 404: "No such endpoint."}.get(exc.status_code, str(exc.detail))
     return error(exc.status_code, {"code": code, "message": message}, dict(exc.headers or {}))
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 MAX_LIMIT = 100
+MAX_PAGE = 10**12  # past any list, and its OFFSET still fits the databases' 64-bit integers
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class Page:
 
 
 async def _page_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     limit: Annotated[
         int, Query(ge=1, description="Items per page; above 100 is capped at 100.")
     ] = 20,

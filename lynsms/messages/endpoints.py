@@ -13,11 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from lynsms.accounts.auth import MessagesRead, MessagesSend, authorize
+from lynsms.accounts.auth import MessagesRead, MessagesSend, authorize, requires
 from lynsms.database import DbSession
+from lynsms.exceptions import InsufficientBalance, NotFound
 from lynsms.kit.clock import as_utc
 from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
 from lynsms.kit.fastpath import fast_route, json_body, parse_body
+from lynsms.kit.openapi import errors
 from lynsms.kit.pagination import PageParams
 from lynsms.messages import service
 from lynsms.messages import status as st
@@ -26,6 +28,11 @@ from lynsms.messages.schemas import BulkRequest, BulkResultOut, MessageOut, Send
 PREFIX = "/api/v1/messages"
 router = APIRouter(prefix="/messages", tags=["messages"])
 StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(st.ALL) + ")$")]
+# What a send refuses (402 and nothing created) besides the conventions of every route.
+_SENDER = ("invalid_sender", "sender_not_approved", "unknown_provider", "invalid_schedule_date")
+_TEMPLATE = ("unknown_template", "missing_template_variable")
+_RECIPIENT = ("invalid_phone_number", "empty_body", "message_too_long", "recipient_opted_out")
+_ROUTE = ("unknown_route", "route_not_applicable")
 
 
 @fast_route("POST", PREFIX + "/send")
@@ -47,7 +54,9 @@ async def handle_bulk(request: Request) -> Response:
     status_code=201,
     response_model=Envelope[MessageOut],
     openapi_extra=json_body(SendRequest),
-    summary="Send a single SMS (scope messages:send)",
+    dependencies=[requires("messages:send")],
+    responses=errors(InsufficientBalance, *_SENDER, *_TEMPLATE, *_RECIPIENT, *_ROUTE),
+    summary="Send a single SMS",
 )
 async def send_message(request: Request) -> Response:
     return await handle_send(request)
@@ -58,7 +67,9 @@ async def send_message(request: Request) -> Response:
     status_code=201,
     response_model=Envelope[BulkResultOut],
     openapi_extra=json_body(BulkRequest),
-    summary="Send to up to 1,000 recipients (scope messages:send)",
+    dependencies=[requires("messages:send")],
+    responses=errors(InsufficientBalance, *_SENDER, *_TEMPLATE, "too_many_recipients"),
+    summary="Send to up to 1,000 recipients",
 )
 async def send_bulk(request: Request) -> Response:
     return await handle_bulk(request)
@@ -67,7 +78,7 @@ async def send_bulk(request: Request) -> Response:
 @router.get(
     "",
     response_model=PageEnvelope[MessageOut],
-    summary="List messages, newest first (scope messages:read)",
+    summary="List messages, newest first",
 )
 async def list_messages(
     principal: MessagesRead,
@@ -105,7 +116,8 @@ async def list_messages(
 @router.get(
     "/{message_id}",
     response_model=Envelope[MessageOut],
-    summary="Retrieve a message (scope messages:read)",
+    responses=errors(NotFound),
+    summary="Retrieve a message",
 )
 async def get_message(message_id: str, principal: MessagesRead, session: DbSession) -> Response:
     return ok(
@@ -116,7 +128,8 @@ async def get_message(message_id: str, principal: MessagesRead, session: DbSessi
 @router.post(
     "/{message_id}/cancel",
     response_model=Envelope[MessageOut],
-    summary="Cancel a scheduled message (scope messages:send)",
+    responses=errors(NotFound, "message_not_cancellable"),
+    summary="Cancel a scheduled message and refund it",
 )
 async def cancel_message(message_id: str, principal: MessagesSend, session: DbSession) -> Response:
     return ok(await service.cancel_message(session, principal, message_id))

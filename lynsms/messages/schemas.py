@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from lynsms.accounts.schemas import StrictBody
+from lynsms.kit.envelope import ResponseModel
 
 _EXAMPLE_SEND: dict[str, Any] = {
     "to": "+12025550143",
@@ -72,12 +73,57 @@ class BulkRequest(SendOptions):
     body: str | None = None
 
 
-class MessageError(BaseModel):
+# Seed 001's response to its own example, every field shown.
+_EXAMPLE_MESSAGE: dict[str, Any] = {
+    "id": "msg_VyB2pNkX0wnA9aTrLqDh1Z3Fc",
+    "object": "message",
+    "direction": "outbound",
+    "mode": "live",
+    **{key: _EXAMPLE_SEND[key] for key in ("to", "from", "body", "reference")},
+    "status": "sent",
+    "encoding": "GSM-7",
+    "segments": 1,
+    "cost": 0.05,
+    "currency": "USD",
+    "provider": "twilio",
+    "provider_message_id": "SM3f2c9a0e5b7d4c1f8e6a2b9d0c3f7e1a",
+    "route_id": 1,
+    "attempts": 1,
+    "error": None,
+    "created_at": "2026-05-12T11:34:21+00:00",
+    "send_at": None,
+    "sent_at": "2026-05-12T11:34:21+00:00",
+    "delivered_at": None,
+    "expire_at": "2026-05-14T11:34:21+00:00",
+}
+# Seed 001's bulk response, every field shown.
+_EXAMPLE_BULK: dict[str, Any] = {
+    "id": "blk_0Ut8kQzAbCdEfGhIjKlMnOpQr",
+    "object": "bulk_result",
+    "total": 3,
+    "sent": 3,
+    "failed": 0,
+    "queued": 0,
+    "scheduled": 0,
+    "messages": [
+        {"id": f"msg_{suffix}", "to": to, "status": "sent", "cost": 0.05, "error": None}
+        for suffix, to in (
+            ("VyB2pNkX0wnA9aTrLqDh1Z3Fc", "+12025550143"),
+            ("VyB2pNkX1sQe4LmYb8RtUa6Hd", "+447700900100"),
+            ("VyB2pNkX2cWz7PoKj3NvGe0Ti", "+4748640969"),
+        )
+    ],
+}
+
+
+class MessageError(ResponseModel):
     code: str
     message: str
 
 
-class MessageOut(BaseModel):
+class MessageOut(ResponseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE_MESSAGE]})
+
     id: str = Field(examples=["msg_VyB2pNkX0wnA9aTrLqDh1Z3Fc"])
     object: Literal["message"] = "message"
     direction: Literal["outbound", "inbound"]
@@ -113,7 +159,7 @@ class MessageOut(BaseModel):
     expire_at: str | None
 
 
-class BulkItemOut(BaseModel):
+class BulkItemOut(ResponseModel):
     id: str | None
     to: str
     status: str
@@ -121,7 +167,9 @@ class BulkItemOut(BaseModel):
     error: MessageError | None
 
 
-class BulkResultOut(BaseModel):
+class BulkResultOut(ResponseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE_BULK]})
+
     id: str = Field(examples=["blk_0Ut8kQzAbCdEfGhIjKlMnOpQr"])
     object: Literal["bulk_result"] = "bulk_result"
     total: int

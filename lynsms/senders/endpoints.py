@@ -7,7 +7,9 @@ from starlette.responses import Response
 
 from lynsms.accounts.auth import SendersRead, SendersWrite
 from lynsms.database import DbSession
+from lynsms.exceptions import NotFound
 from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
+from lynsms.kit.openapi import errors
 from lynsms.kit.pagination import PageParams
 from lynsms.senders import service
 from lynsms.senders.schemas import SenderCreate, SenderOut
@@ -15,9 +17,7 @@ from lynsms.senders.schemas import SenderCreate, SenderOut
 router = APIRouter(prefix="/senders", tags=["senders"])
 
 
-@router.get(
-    "", response_model=PageEnvelope[SenderOut], summary="List sender ids (scope senders:read)"
-)
+@router.get("", response_model=PageEnvelope[SenderOut], summary="List sender ids")
 async def list_senders(principal: SendersRead, session: DbSession, page: PageParams) -> Response:
     senders, total = await service.list_senders(
         session, principal.account_id, page.offset, page.limit
@@ -29,7 +29,8 @@ async def list_senders(principal: SendersRead, session: DbSession, page: PagePar
     "/create",
     status_code=201,
     response_model=Envelope[SenderOut],
-    summary="Register a sender id; it starts pending (scope senders:write)",
+    responses=errors("invalid_sender", "sender_exists"),
+    summary="Register a sender id; it starts pending",
 )
 async def create_sender(
     body: SenderCreate, principal: SendersWrite, session: DbSession
@@ -42,7 +43,8 @@ async def create_sender(
 @router.get(
     "/{sender_pk}",
     response_model=Envelope[SenderOut],
-    summary="Retrieve a sender id (scope senders:read)",
+    responses=errors(NotFound),
+    summary="Retrieve a sender id",
 )
 async def get_sender(sender_pk: str, principal: SendersRead, session: DbSession) -> Response:
     return ok(service.sender_to_dict(await service.get(session, principal.account_id, sender_pk)))

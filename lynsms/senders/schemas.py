@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from lynsms.accounts.schemas import StrictBody
+from lynsms.kit.envelope import ResponseModel
 
 SenderType = Literal["alphanumeric", "long_code", "short_code"]
 
@@ -18,7 +19,7 @@ class SenderCreate(StrictBody):
     countries: list[str] = Field(default_factory=list, max_length=250, examples=[["GB", "US"]])
 
 
-class SenderOut(StrictBody):
+class SenderOut(ResponseModel):
     id: str = Field(examples=["snd_0Ut8kQzAbCdEfGhIjKlMnOpQr"])
     object: Literal["sender"] = "sender"
     sender_id: str

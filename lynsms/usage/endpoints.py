@@ -21,7 +21,7 @@ _WHEN = "A date (2026-11-25) or an ISO-8601 timestamp; without an offset, UTC."
 @router.get(
     "/usage",
     response_model=Envelope[UsageOut],
-    summary="Messages, segments, cost and outcomes over a window (scope billing:read)",
+    summary="Messages, segments, cost and outcomes over a window",
 )
 async def get_usage(
     principal: BillingRead,

@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from lynsms.accounts.auth import Authenticator, Principal
+from lynsms.accounts.auth import WebhooksRead, WebhooksWrite
 from lynsms.database import DbSession
+from lynsms.exceptions import NotFound
 from lynsms.kit.clock import as_utc
 from lynsms.kit.envelope import Envelope, PageEnvelope, ok, ok_page
+from lynsms.kit.openapi import errors
 from lynsms.kit.pagination import PageParams
 from lynsms.webhooks import service
 from lynsms.webhooks.events import TYPES
@@ -24,8 +26,6 @@ from lynsms.webhooks.schemas import (
     WebhookOut,
 )
 
-WebhooksRead = Annotated[Principal, Depends(Authenticator("webhooks:read"))]
-WebhooksWrite = Annotated[Principal, Depends(Authenticator("webhooks:write"))]
 TypeFilter = Annotated[
     str | None, Query(pattern="^(" + "|".join(re.escape(kind) for kind in TYPES) + ")$")
 ]
@@ -47,7 +47,7 @@ CheckedWebhook = Annotated[WebhookCreate, Depends(_checked_body)]
 @router.get(
     "/webhooks",
     response_model=PageEnvelope[WebhookOut],
-    summary="List webhook endpoints (scope webhooks:read)",
+    summary="List webhook endpoints",
 )
 async def list_webhooks(principal: WebhooksRead, session: DbSession, page: PageParams) -> Response:
     items, total = await service.list_endpoints(
@@ -60,7 +60,8 @@ async def list_webhooks(principal: WebhooksRead, session: DbSession, page: PageP
     "/webhooks/create",
     status_code=201,
     response_model=Envelope[WebhookCreated],
-    summary="Create a webhook endpoint; the response alone shows its secret (scope webhooks:write)",
+    responses=errors("invalid_webhook_url"),
+    summary="Create a webhook endpoint; the response alone shows its secret",
 )
 async def create_webhook(
     principal: WebhooksWrite, body: CheckedWebhook, session: DbSession, request: Request
@@ -72,7 +73,8 @@ async def create_webhook(
 @router.delete(
     "/webhooks/{webhook_id}",
     response_model=Envelope[WebhookOut],
-    summary="Delete a webhook endpoint (scope webhooks:write)",
+    responses=errors(NotFound),
+    summary="Delete a webhook endpoint",
 )
 async def delete_webhook(webhook_id: str, principal: WebhooksWrite, session: DbSession) -> Response:
     return ok(await service.delete_endpoint(session, principal.account_id, webhook_id))
@@ -81,7 +83,7 @@ async def delete_webhook(webhook_id: str, principal: WebhooksWrite, session: DbS
 @router.get(
     "/events",
     response_model=PageEnvelope[EventOut],
-    summary="List events of the key's mode, newest first (scope webhooks:read)",
+    summary="List events of the key's mode, newest first",
 )
 async def list_events(
     principal: WebhooksRead,
@@ -105,7 +107,8 @@ async def list_events(
 @router.get(
     "/events/{event_id}",
     response_model=Envelope[EventDetailOut],
-    summary="Retrieve an event with its deliveries and their attempts (scope webhooks:read)",
+    responses=errors(NotFound),
+    summary="Retrieve an event with its deliveries and their attempts",
 )
 async def get_event(event_id: str, principal: WebhooksRead, session: DbSession) -> Response:
     return ok(await service.get_event(session, principal, event_id))

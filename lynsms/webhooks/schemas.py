@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from lynsms.accounts.schemas import StrictBody
+from lynsms.kit.envelope import ResponseModel
 from lynsms.webhooks.events import TYPES
 from lynsms.webhooks.urls import check_shape
 
@@ -78,7 +79,7 @@ class WebhookCreate(StrictBody):
         return value
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(ResponseModel):
     id: str = Field(examples=["whk_0Ut8kQzAbCdEfGhIjKlMnOpQr"])
     object: Literal["webhook_endpoint"] = "webhook_endpoint"
     url: str
@@ -98,21 +99,21 @@ class WebhookCreated(WebhookOut):
     )
 
 
-class AttemptOut(BaseModel):
+class AttemptOut(ResponseModel):
     at: datetime
     status_code: int | None
     latency_ms: int
     error: str | None
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(ResponseModel):
     webhook_id: str
     status: Literal["pending", "succeeded", "failed"]
     next_attempt_at: datetime | None
     attempts: list[AttemptOut]
 
 
-class EventOut(BaseModel):
+class EventOut(ResponseModel):
     id: str = Field(examples=["evt_0Ut8kQzAbCdEfGhIjKlMnOpQr"])
     object: Literal["event"] = "event"
     type: str = Field(examples=["message.delivered"])
