@@ -19,6 +19,7 @@ from lynsms.config import Settings, get_settings
 from lynsms.conventions import idempotency
 from lynsms.conventions.middleware import ConventionsMiddleware
 from lynsms.database import Database
+from lynsms.dialects.sinch.endpoints import router as sinch_router
 from lynsms.dialects.twilio.endpoints import router as twilio_router
 from lynsms.exceptions import LynSMSError
 from lynsms.kit import errors, openapi
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(api_router)
     app.include_router(callbacks_router)
     app.include_router(twilio_router, include_in_schema=False)  # API.md §11, Twilio
+    app.include_router(sinch_router, include_in_schema=False)  # API.md §11, Sinch XMS
     _operational_routes(app)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

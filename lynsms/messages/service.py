@@ -70,7 +70,10 @@ async def send_one(
     return message_to_dict(row)
 
 
-async def send_bulk(runtime: Runtime, principal: Principal, request: BulkRequest) -> dict[str, Any]:
+async def send_bulk(
+    runtime: Runtime, principal: Principal, request: BulkRequest, attach: Attach | None = None
+) -> dict[str, Any]:
+    """``attach(op, rows)`` as in ``send_one``: called with the accepted rows (when any)."""
     items = _bulk_items(request)
     common = await _common(runtime, principal, request)
     bulk_id, segmentations = new_id("blk"), dict[str, Segmentation]()
@@ -86,7 +89,7 @@ async def send_bulk(runtime: Runtime, principal: Principal, request: BulkRequest
         results.append(row)
     rows = await _drop_opted_out(runtime, principal, rows, results)
     if rows:
-        await _accept(runtime, principal, rows, bulk_id, f"bulk of {len(rows)}")
+        await _accept(runtime, principal, rows, bulk_id, f"bulk of {len(rows)}", attach=attach)
         await _dispatch_now(runtime, rows)
     return _bulk_result(bulk_id, [bulk_item(r) if "to_number" in r else r for r in results])
 

@@ -13,6 +13,7 @@ from lynsms.models.opt_out import OptOut
 from lynsms.models.package import Package
 from lynsms.models.package_use import PackageUse
 from lynsms.models.sender import Sender
+from lynsms.models.sinch_batch import SinchBatch, SinchBatchMessage
 from lynsms.models.twilio_status_callback import TwilioStatusCallback
 from lynsms.models.webhook_attempt import WebhookAttempt
 from lynsms.models.webhook_delivery import WebhookDelivery
@@ -32,6 +33,8 @@ __all__ = [
     "Package",
     "PackageUse",
     "Sender",
+    "SinchBatch",
+    "SinchBatchMessage",
     "TwilioStatusCallback",
     "UTCDateTime",
     "WebhookAttempt",

@@ -8,8 +8,8 @@ the endpoint's derived secret; a ``twilio`` delivery is a message's StatusCallba
 destination refused as internal) is a failed attempt, retried after
 ``retry_schedule[attempts - 1]`` seconds ±15 % (a ``Retry-After`` on 429/503 is a
 lower bound) until the schedule runs out. 410 Gone disables the endpoint; so does
-failing for five days without a success (never a ``twilio`` one: its URLs are the
-messages' own).
+failing for five days without a success (never a ``twilio`` or ``sinch`` one: their
+URLs are the messages' and batches' own).
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lynsms.dialects.twilio import callbacks as twilio_callbacks
 from lynsms.kit.clock import utcnow
 from lynsms.webhooks import signing
-from lynsms.webhooks.repository import FAILED, PENDING, SUCCEEDED, DeliveryRepository
+from lynsms.webhooks.repository import (
+    FAILED,
+    PENDING,
+    SINCH_FORMAT,
+    SUCCEEDED,
+    DeliveryRepository,
+)
 from lynsms.webhooks.urls import UnsafeUrl, check_destination
 
 USER_AGENT = "LynSMS-Webhooks/1.0 (+https://www.standardwebhooks.com)"
@@ -71,7 +77,14 @@ class Job:
     @classmethod
     def from_row(cls, row: RowMapping) -> Job:
         twilio = row["format"] == twilio_callbacks.FORMAT  # the URL is the message's own
-        url = row["callback_url"] if twilio else row["url"]
+        sinch = row["format"] == SINCH_FORMAT  # the URL is the batch's own
+        url = (
+            row["callback_url"]
+            if twilio
+            else row.get("sinch_callback_url")
+            if sinch
+            else row["url"]
+        )
         return cls(
             delivery_id=row["id"],
             attempts=row["attempts"],
@@ -348,7 +361,7 @@ def _has_health(job: Job) -> bool:
     """Whether the job's outcome speaks for its endpoint. A twilio endpoint POSTs to every
     message's own URL: one failing URL is no reason to stop the others (a 410 fails only
     that delivery)."""
-    return job.format != twilio_callbacks.FORMAT
+    return job.format not in (twilio_callbacks.FORMAT, SINCH_FORMAT)
 
 
 def _attempt_row(job: Job, outcome: Outcome) -> dict[str, Any]:

@@ -22,17 +22,30 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.dialects.twilio.callbacks import FORMAT as TWILIO_FORMAT
-from lynsms.models import TwilioStatusCallback, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from lynsms.models import (
+    SinchBatch,
+    SinchBatchMessage,
+    TwilioStatusCallback,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from lynsms.webhooks.events import events
 
 endpoints: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
 deliveries: Table = WebhookDelivery.__table__  # type: ignore[assignment]
 attempts: Table = WebhookAttempt.__table__  # type: ignore[assignment]
 status_callbacks: Table = TwilioStatusCallback.__table__  # type: ignore[assignment]
+sinch_batches: Table = SinchBatch.__table__  # type: ignore[assignment]
+sinch_batch_messages: Table = SinchBatchMessage.__table__  # type: ignore[assignment]
 w, d, a, ev, cb = endpoints.c, deliveries.c, attempts.c, events.c, status_callbacks.c
+sb, sbm = sinch_batches.c, sinch_batch_messages.c
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
-# The Twilio dialect's per-account endpoints carry StatusCallbacks; they are not listed.
+# The Twilio dialect's per-account endpoints carry StatusCallbacks, the Sinch dialect's
+# its batches' callbacks; they are not listed.
 HIDDEN_FORMAT = TWILIO_FORMAT
+SINCH_FORMAT = "sinch"  # lynsms.dialects.sinch.callbacks.FORMAT
+HIDDEN_FORMATS = (HIDDEN_FORMAT, SINCH_FORMAT)
 
 # The outcome of one delivery (executemany); never moves a delivery that is no longer pending.
 RECORD_DELIVERY = (
@@ -66,7 +79,7 @@ class EndpointRepository:
                 WebhookEndpoint.id == endpoint_id,
                 WebhookEndpoint.account_id == account_id,
                 WebhookEndpoint.deleted_at.is_(None),
-                WebhookEndpoint.format != HIDDEN_FORMAT,
+                WebhookEndpoint.format.not_in(HIDDEN_FORMATS),
             )
         )
         return result.scalar_one_or_none()
@@ -77,7 +90,7 @@ class EndpointRepository:
         where = and_(
             WebhookEndpoint.account_id == account_id,
             WebhookEndpoint.deleted_at.is_(None),
-            WebhookEndpoint.format != HIDDEN_FORMAT,
+            WebhookEndpoint.format.not_in(HIDDEN_FORMATS),
         )
         total = await self.session.scalar(
             select(func.count()).select_from(WebhookEndpoint).where(where)
@@ -263,6 +276,7 @@ class DeliveryRepository:
                 w.failing_since,
                 cb.url.label("callback_url"),
                 cb.sealed_token,
+                sb.callback_url.label("sinch_callback_url"),
             )
             .join(events, ev.id == d.event_id)
             .join(endpoints, w.id == d.endpoint_id)
@@ -270,6 +284,11 @@ class DeliveryRepository:
                 status_callbacks,
                 and_(w.format == HIDDEN_FORMAT, cb.message_id == ev.message_id),
             )
+            .outerjoin(  # a sinch endpoint's URL is the batch's own callback_url
+                sinch_batch_messages,
+                and_(w.format == SINCH_FORMAT, sbm.message_id == ev.message_id),
+            )
+            .outerjoin(sinch_batches, sb.id == sbm.batch_id)
             .where(d.id.in_(delivery_ids))
             .order_by(d.id)
         )

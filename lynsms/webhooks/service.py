@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.accounts.auth import Principal
 from lynsms.config import Settings
+from lynsms.dialects.sinch import callbacks as sinch_callbacks
 from lynsms.dialects.twilio import callbacks as twilio_callbacks
 from lynsms.exceptions import NotFound, ValidationFailed
 from lynsms.kit.clock import isoformat, utcnow
@@ -161,6 +162,8 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
     for hook in hooks:
         by_account[hook["account_id"]].append(hook)
     called_back = await _with_status_callback(repository, hooks, pending)
+    if any(hook["format"] == sinch_callbacks.FORMAT for hook in hooks):
+        called_back |= await sinch_callbacks.reported_events(session, pending)
     now = utcnow()
     await repository.add_deliveries(
         [
@@ -188,8 +191,12 @@ def matches(hook: RowMapping, event: RowMapping, called_back: Container[str] = (
     """Whether the endpoint wants the event: same mode, subscribed type, created before it.
 
     A ``twilio`` endpoint (hidden, one per account and mode) takes the status changes of
-    the messages sent with a StatusCallback (``called_back``), to POST to each one's URL.
+    the messages sent with a StatusCallback (``called_back``), to POST to each one's URL;
+    a ``sinch`` one the events that make a batch's delivery report (their ids, in
+    ``called_back`` too: ``lynsms.dialects.sinch.callbacks.reported_events``).
     """
+    if hook["format"] == sinch_callbacks.FORMAT:
+        return hook["mode"] == event["mode"] and event["id"] in called_back
     if hook["format"] == twilio_callbacks.FORMAT:
         return (
             hook["mode"] == event["mode"]

@@ -15,6 +15,7 @@ from datetime import timedelta
 import httpx
 
 from lynsms.database import session_scope
+from lynsms.dialects.sinch import callbacks as sinch_callbacks
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.runtime import Runtime
@@ -83,6 +84,7 @@ async def deliver_due(runtime: Runtime) -> int:
             now, now + lease(settings.webhooks.timeout), DELIVERY_BATCH
         )
     jobs = [delivery.Job.from_row(row) for row in rows]
+    jobs = await sinch_callbacks.prepare(runtime.database, jobs)  # their Sinch bodies
     if not jobs:
         return 0
     outcomes = await delivery.attempt_all(
