@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.database import Database, session_scope
-from lynsms.dialects.sinch.repository import SinchRepository, batch_messages, batches
+from lynsms.dialects.sinch.repository import SinchRepository
 from lynsms.dialects.sinch.resources import delivery_report, recipient_report
 from lynsms.messages import status as st
 
@@ -45,9 +45,7 @@ FINAL_EVENTS = frozenset(
     }
 )
 EVENTS = FINAL_EVENTS | {"message.sent"}
-REPORTING = ("summary", "full", "per_recipient", "per_recipient_final")
 _FINAL = (st.DELIVERED, st.UNDELIVERED, st.FAILED, st.EXPIRED, st.CANCELLED)
-b, bm = batches.c, batch_messages.c
 
 
 def hidden_endpoint_id(account_id: str, mode: str) -> str:
@@ -65,16 +63,8 @@ async def reported_events(session: AsyncSession, pending: Sequence[RowMapping]) 
     wanted = [event for event in pending if event["message_id"] and event["type"] in EVENTS]
     if not wanted:
         return frozenset()
-    result = await session.execute(
-        select(bm.message_id, b.id, b.delivery_report)
-        .join(batches, b.id == bm.batch_id)
-        .where(
-            bm.message_id.in_(sorted({event["message_id"] for event in wanted})),
-            b.callback_url.is_not(None),
-            b.delivery_report.in_(REPORTING),
-        )
-    )
-    by_message = {row.message_id: (row.id, row.delivery_report) for row in result}
+    repository = SinchRepository(session)
+    by_message = await repository.reporting(sorted({event["message_id"] for event in wanted}))
     chosen: set[str] = set()
     claimed: set[str] = set()
     for event in wanted:
@@ -88,22 +78,19 @@ async def reported_events(session: AsyncSession, pending: Sequence[RowMapping]) 
             continue
         elif kind == "per_recipient_final":
             chosen.add(event["id"])
-        elif batch_id not in claimed and await _claim_summary(session, batch_id):
+        elif batch_id not in claimed and await _claim_summary(repository, batch_id):
             claimed.add(batch_id)
             chosen.add(event["id"])
     return frozenset(chosen)
 
 
-async def _claim_summary(session: AsyncSession, batch_id: str) -> bool:
+async def _claim_summary(repository: SinchRepository, batch_id: str) -> bool:
     """Whether every message of the batch is final and its summary not yet claimed (it is
     now)."""
-    messages = await SinchRepository(session).messages(batch_id)
+    messages = await repository.messages(batch_id)
     if any(row["status"] not in _FINAL for row in messages):
         return False
-    result = await session.execute(
-        update(batches).where(b.id == batch_id, b.reported.is_(False)).values(reported=True)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    return await repository.claim_summary(batch_id)
 
 
 async def prepare(database: Database, jobs: list[Job]) -> list[Job]:
@@ -115,7 +102,7 @@ async def prepare(database: Database, jobs: list[Job]) -> list[Job]:
         repository = SinchRepository(session)
         for job in jobs:
             if job.format == FORMAT:
-                body = await _body(session, repository, job)
+                body = await _body(repository, job)
                 job = (
                     dataclasses.replace(job, payload=body)
                     if body is not None
@@ -125,10 +112,10 @@ async def prepare(database: Database, jobs: list[Job]) -> list[Job]:
     return prepared
 
 
-async def _body(session: AsyncSession, repository: SinchRepository, job: Job) -> str | None:
+async def _body(repository: SinchRepository, job: Job) -> str | None:
     """The Sinch JSON of one callback; None if its batch is gone."""
     message: dict[str, Any] = orjson.loads(job.payload)["data"]
-    batch_id = await session.scalar(select(bm.batch_id).where(bm.message_id == message["id"]))
+    batch_id = await repository.batch_of(message["id"])
     batch = (
         None
         if batch_id is None

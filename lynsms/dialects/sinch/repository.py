@@ -62,6 +62,35 @@ class SinchRepository:
         )
         return result.mappings().first()
 
+    async def reporting(self, message_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """``message id → (batch id, delivery_report)`` of those of ``message_ids`` whose
+        batch asked for callbacks (a ``callback_url`` and a report type other than none)."""
+        if not message_ids:
+            return {}
+        result = await self.session.execute(
+            select(bm.message_id, b.id, b.delivery_report)
+            .join(batches, b.id == bm.batch_id)
+            .where(
+                bm.message_id.in_(message_ids),
+                b.callback_url.is_not(None),
+                b.delivery_report != "none",
+            )
+        )
+        return {row.message_id: (row.id, row.delivery_report) for row in result}
+
+    async def claim_summary(self, batch_id: str) -> bool:
+        """Mark the batch's summary reported, unless it already was; whether this did."""
+        result = await self.session.execute(
+            update(batches).where(b.id == batch_id, b.reported.is_(False)).values(reported=True)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def batch_of(self, message_id: str) -> str | None:
+        found: str | None = await self.session.scalar(
+            select(bm.batch_id).where(bm.message_id == message_id)
+        )
+        return found
+
     async def mark_canceled(self, batch_id: str, now: datetime) -> None:
         await self.session.execute(
             update(batches).where(b.id == batch_id).values(canceled=True, modified_at=now)

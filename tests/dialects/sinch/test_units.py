@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from lynsms.dialects.sinch.callbacks import hidden_endpoint_id
 from lynsms.dialects.sinch.errors import SinchError, from_lynsms
 from lynsms.dialects.sinch.requests import batch, msisdn, substitute
 from lynsms.dialects.sinch.resources import delivery_report, sinch_status, sinch_time
 from lynsms.exceptions import ValidationFailed
 from lynsms.kit.phones import InvalidNumber
+from lynsms.webhooks.service import matches
 
 
 @pytest.mark.parametrize(
@@ -95,3 +97,17 @@ def test_service_refusals_translate():
     assert from_lynsms(ValidationFailed("x", code="invalid_phone_number")).status == 400
     opted = from_lynsms(ValidationFailed("x", code="recipient_opted_out"))
     assert (opted.status, opted.code) == (403, "recipient_opted_out")
+
+
+def test_a_sinch_endpoint_takes_only_the_events_chosen_for_it():
+    hook = {"format": "sinch", "mode": "live", "events": [], "created_at": datetime.now(UTC)}
+    event = {"id": "evt_1", "mode": "live", "type": "message.sent", "message_id": "msg_1"}
+    assert matches(hook, event, frozenset({"evt_1"}))
+    assert not matches(hook, event, frozenset({"msg_1"}))  # not by message, as twilio's
+    assert not matches({**hook, "mode": "test"}, event, frozenset({"evt_1"}))
+
+
+def test_hidden_endpoint_ids_fit_and_differ_by_mode():
+    live = hidden_endpoint_id("acct_" + "a" * 25, "live")
+    test = hidden_endpoint_id("acct_" + "a" * 25, "test")
+    assert len(live) <= 32 and live != test and live.startswith("whk_sn")
