@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from lynsms.accounts.endpoints import router as accounts_router
 from lynsms.billing.endpoints import router as billing_router
+from lynsms.contacts.endpoints import router as contacts_router
 from lynsms.messages.endpoints import router as messages_router
 from lynsms.senders.endpoints import router as senders_router
 from lynsms.usage.endpoints import router as usage_router
@@ -20,3 +21,4 @@ router.include_router(billing_router)
 router.include_router(senders_router)
 router.include_router(webhooks_router)
 router.include_router(usage_router)
+router.include_router(contacts_router)

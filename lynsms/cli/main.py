@@ -15,6 +15,7 @@ from lynsms.accounts import service as accounts_service
 from lynsms.accounts.schemas import ApiKeyCreate
 from lynsms.cli.accounts import accounts_app, keys_app
 from lynsms.cli.common import JsonOption, emit, run_in_session
+from lynsms.cli.contacts import contacts_app
 from lynsms.cli.db import app as db_app
 from lynsms.cli.db import database_is_empty, upgrade_database
 from lynsms.cli.packages import packages_app
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(packages_app, name="packages")
+app.add_typer(contacts_app, name="contacts")
 senders_app = typer.Typer(help="Sender ids.", no_args_is_help=True)
 app.add_typer(senders_app, name="senders")
 

@@ -12,6 +12,13 @@ from lynsms.kit.errors import unexpected_response
 MAX_JSON_BODY = 1024 * 1024
 _JSON_PREFIX = "/api/v1/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The routes whose body is not JSON: path -> (largest body in bytes, content types taken).
+BODY_RULES: dict[str, tuple[int, frozenset[str]]] = {}
+
+
+def body_rule(path: str, max_bytes: int, content_types: frozenset[str]) -> None:
+    """Let ``path`` take bodies of ``content_types`` up to ``max_bytes`` instead of JSON."""
+    BODY_RULES[path] = (max_bytes, content_types)
 
 
 class RequestContextMiddleware:
@@ -42,7 +49,8 @@ class RequestContextMiddleware:
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
                 return
-            await self.app(scope, _limited(receive), send_with_id)
+            limit = BODY_RULES.get(scope.get("path", ""), (MAX_JSON_BODY,))[0]
+            await self.app(scope, _limited(receive, limit), send_with_id)
         except Exception as exc:  # the last line of defence: an envelope, never a trace
             if not started:
                 await exception_response(exc, scope.get("path", ""))(scope, receive, send_with_id)
@@ -61,38 +69,47 @@ def exception_response(exc: Exception, path: str) -> ASGIApp:
 def _refusal(scope: Scope, headers: dict[str, str]) -> ASGIApp | None:
     if scope["method"] not in _BODY_METHODS or not scope["path"].startswith(_JSON_PREFIX):
         return None
+    rule = BODY_RULES.get(scope["path"])
+    limit = MAX_JSON_BODY if rule is None else rule[0]
     length = headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_JSON_BODY:
-        return _too_large()
+    if length is not None and length.isdigit() and int(length) > limit:
+        return _too_large(limit)
     has_body = (length is not None and length != "0") or "transfer-encoding" in headers
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if has_body and not (content_type == "application/json" or content_type.endswith("+json")):
+    if has_body and not _accepted(content_type, rule):
+        taken = "application/json" if rule is None else " or ".join(sorted(rule[1]))
         return error(
             415,
             {
                 "code": "unsupported_media_type",
-                "message": "Send the request body as application/json.",
+                "message": f"Send the request body as {taken}.",
             },
         )
     return None
 
 
+def _accepted(content_type: str, rule: tuple[int, frozenset[str]] | None) -> bool:
+    if rule is not None:
+        return content_type in rule[1]
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
 class BodyTooLarge(PayloadTooLarge):
-    def __init__(self) -> None:
-        super().__init__(f"The request body is over {MAX_JSON_BODY} bytes.")
+    def __init__(self, limit: int = MAX_JSON_BODY) -> None:
+        super().__init__(f"The request body is over {limit} bytes.")
 
 
-def _too_large() -> ASGIApp:
+def _too_large(limit: int) -> ASGIApp:
     return error(
         413,
         {
             "code": "payload_too_large",
-            "message": f"The request body is over {MAX_JSON_BODY} bytes.",
+            "message": f"The request body is over {limit} bytes.",
         },
     )
 
 
-def _limited(receive: Receive) -> Receive:
+def _limited(receive: Receive, limit: int) -> Receive:
     seen = 0
 
     async def wrapped() -> Message:
@@ -100,8 +117,8 @@ def _limited(receive: Receive) -> Receive:
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
-            if seen > MAX_JSON_BODY:
-                raise BodyTooLarge
+            if seen > limit:
+                raise BodyTooLarge(limit)
         return message
 
     return wrapped

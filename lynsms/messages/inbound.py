@@ -22,7 +22,7 @@ from lynsms.messages.repository import MessageRepository
 from lynsms.messages.views import message_to_dict
 from lynsms.providers.base import InboundSms
 from lynsms.senders.repository import SenderRepository
-from lynsms.webhooks.events import event_row, message_event
+from lynsms.webhooks.events import message_event
 
 log = get_logger("lynsms.inbound")
 
@@ -49,13 +49,8 @@ async def _apply_keyword(
     session: AsyncSession, account_id: str, provider: str, sms: InboundSms
 ) -> None:
     word = contacts_service.keyword(sms.body)
-    if word == "stop":
-        source = f"inbound:{provider}"
-        if await contacts_service.opt_out(session, account_id, sms.sender, source):
-            data = {"object": "opt_out", "phone": sms.sender, "source": source}
-            await MessageRepository(session).add_events(
-                [event_row(account_id, "live", "contact.opted_out", data)]
-            )
+    if word == "stop":  # with its contact.opted_out event
+        await contacts_service.opt_out(session, account_id, sms.sender, f"inbound:{provider}")
     elif word == "start":
         await contacts_service.opt_in(session, account_id, sms.sender)
 

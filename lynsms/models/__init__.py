@@ -3,6 +3,8 @@
 from lynsms.models.account import Account
 from lynsms.models.api_key import ApiKey
 from lynsms.models.base import Base, UTCDateTime
+from lynsms.models.contact import Contact
+from lynsms.models.contact_tag import ContactTag
 from lynsms.models.early_report import EarlyReport
 from lynsms.models.event import Event
 from lynsms.models.idempotency_key import IdempotencyKey
@@ -23,6 +25,8 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "Contact",
+    "ContactTag",
     "EarlyReport",
     "Event",
     "IdempotencyKey",

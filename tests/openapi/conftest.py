@@ -105,10 +105,12 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         sender = made("POST", "/senders/create", {"sender_id": "Fuzz"})
         events = made("GET", "/events")
         spare = made("POST", "/api-keys/create", {"name": "revoked by the fuzzer"})
+        contact = made("POST", "/contacts", {"phone": "+12025550143", "tags": ["fuzz"]})
     return {
         "message_id": [sent["id"], scheduled["id"]],
         "webhook_id": [webhook["id"]],
         "sender_pk": [sender["id"]],
         "event_id": [event["id"] for event in events[:2]],
         "key_id": [spare["id"]],
+        "contact_id": [contact["id"]],
     }

@@ -121,6 +121,8 @@ async def test_the_documented_scope_is_the_one_enforced(
             url = re.sub(r"\{[^}]+\}", "x", path)
             body: dict[str, Any] | None = {} if method in WRITE and method != "delete" else None
             headers = {"Authorization": f"Bearer {key}"}
+            if "text/csv" in operation.get("requestBody", {}).get("content", {}):  # the import
+                headers["Content-Type"], body = "text/csv", None
             response = await client.request(method, url, headers=headers, json=body)
             assert response.status_code == 403, (path, method, response.text)
             assert response.json()["error"]["required_scope"] == scope, (path, method)
