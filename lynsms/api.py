@@ -9,6 +9,7 @@ from lynsms.billing.endpoints import router as billing_router
 from lynsms.contacts.endpoints import router as contacts_router
 from lynsms.messages.endpoints import router as messages_router
 from lynsms.senders.endpoints import router as senders_router
+from lynsms.templates.endpoints import router as templates_router
 from lynsms.usage.endpoints import router as usage_router
 from lynsms.webhooks.endpoints import router as webhooks_router
 
@@ -22,3 +23,4 @@ router.include_router(senders_router)
 router.include_router(webhooks_router)
 router.include_router(usage_router)
 router.include_router(contacts_router)
+router.include_router(templates_router)

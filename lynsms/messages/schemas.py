@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from lynsms.accounts.schemas import StrictBody
 from lynsms.kit.envelope import ResponseModel
+from lynsms.templates.schemas import Variables
 
 _EXAMPLE_SEND: dict[str, Any] = {
     "to": "+12025550143",
@@ -35,6 +36,15 @@ class SendOptions(StrictBody):
     validity_period: int | None = Field(
         default=None, ge=60, le=604_800, description="Seconds the message may wait (default 48 h)."
     )
+    template_id: str | None = Field(
+        default=None, max_length=32, description="Send this template instead of a body."
+    )
+    template_name: str | None = Field(
+        default=None, max_length=64, description="Or the template by its name."
+    )
+    variables: Variables | None = Field(
+        default=None, max_length=1000, description="Values of the template's {{variables}}."
+    )
 
 
 class SendRequest(SendOptions):
@@ -43,7 +53,11 @@ class SendRequest(SendOptions):
     )
 
     to: str = Field(description="Recipient in E.164, e.g. +12025550143.")
-    body: str = Field(description="Up to 1,600 characters; long messages are segmented.")
+    body: str | None = Field(
+        default=None,
+        description="Up to 1,600 characters; long messages are segmented. Required unless "
+        "template_id or template_name is given.",
+    )
 
 
 class BulkItem(StrictBody):

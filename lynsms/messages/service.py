@@ -27,6 +27,7 @@ from lynsms.messages.views import bulk_item, message_to_dict
 from lynsms.routing.service import PROVIDER_NAMES
 from lynsms.runtime import Runtime
 from lynsms.senders import service as senders_service
+from lynsms.templates import service as templates
 from lynsms.webhooks.events import events, message_event
 from lynsms.writer import WriteOp
 
@@ -57,6 +58,8 @@ async def send_one(
 ) -> dict[str, Any]:
     """``attach(op, rows)`` may add rows to the write that accepts the message (a dialect's
     per-message data, committed with it)."""
+    if request.body is None or templates.wanted(request):
+        request = await templates.resolve(runtime, principal, request)
     common = await _common(runtime, principal, request)
     row = _row(runtime, principal, common, request.to, request.body, {})
     opted_out = ValidationFailed(
@@ -74,6 +77,8 @@ async def send_bulk(
     runtime: Runtime, principal: Principal, request: BulkRequest, attach: Attach | None = None
 ) -> dict[str, Any]:
     """``attach(op, rows)`` as in ``send_one``: called with the accepted rows (when any)."""
+    if templates.wanted(request):
+        request = await templates.resolve(runtime, principal, request)
     items = _bulk_items(request)
     common = await _common(runtime, principal, request)
     bulk_id, segmentations = new_id("blk"), dict[str, Segmentation]()

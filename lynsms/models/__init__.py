@@ -16,6 +16,7 @@ from lynsms.models.package import Package
 from lynsms.models.package_use import PackageUse
 from lynsms.models.sender import Sender
 from lynsms.models.sinch_batch import SinchBatch, SinchBatchMessage
+from lynsms.models.template import Template
 from lynsms.models.twilio_status_callback import TwilioStatusCallback
 from lynsms.models.webhook_attempt import WebhookAttempt
 from lynsms.models.webhook_delivery import WebhookDelivery
@@ -39,6 +40,7 @@ __all__ = [
     "Sender",
     "SinchBatch",
     "SinchBatchMessage",
+    "Template",
     "TwilioStatusCallback",
     "UTCDateTime",
     "WebhookAttempt",

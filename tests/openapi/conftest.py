@@ -106,6 +106,7 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         events = made("GET", "/events")
         spare = made("POST", "/api-keys/create", {"name": "revoked by the fuzzer"})
         contact = made("POST", "/contacts", {"phone": "+12025550143", "tags": ["fuzz"]})
+        template = made("POST", "/templates", {"name": "fuzz", "body": "Hi {{name}}"})
     return {
         "message_id": [sent["id"], scheduled["id"]],
         "webhook_id": [webhook["id"]],
@@ -113,4 +114,5 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         "event_id": [event["id"] for event in events[:2]],
         "key_id": [spare["id"]],
         "contact_id": [contact["id"]],
+        "template_id": [template["id"]],
     }
