@@ -69,7 +69,9 @@ async def test_scheduled_message_goes_out_on_time_without_polling(fresh_database
             assert created.json()["data"]["status"] == "scheduled"
             sent = await _wait_status(api, customer.live, created.json()["data"]["id"], "sent")
     lateness = datetime.fromisoformat(sent["sent_at"]) - send_at
-    assert timedelta(0) <= lateness < timedelta(seconds=1), lateness
+    # Within a second when the machine is not saturated; 2 s here so a loaded CI box does not
+    # fail it. Either way far from the 30 s poll: it was the due-time timer that woke it.
+    assert timedelta(0) <= lateness < timedelta(seconds=2), lateness
 
 
 @pytest.fixture
