@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,9 +22,9 @@ from starlette.routing import Route
 
 from lynsms.config import WorkerSettings
 from lynsms.webhooks.tasks import DELIVERY_BATCH
-from tests.conftest import bind_loopback
 from tests.fakes.twilio import FakeTwilio
 from tests.gateway import TWILIO_SID, TWILIO_TOKEN
+from tests.loopback import bind_loopback, serving
 from tests.processes import (
     environment,
     free_port,
@@ -161,15 +160,12 @@ class CountingReceiver:
 
     async def __aenter__(self) -> CountingReceiver:
         app = Starlette(routes=[Route("/hook", self.handle, methods=["POST"])])
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-        self.task = asyncio.get_running_loop().create_task(self.server.serve(sockets=[self.sock]))
-        while not self.server.started:
-            await asyncio.sleep(0.01)
+        self._serving = serving(app, self.sock)
+        await self._serving.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        await self.task
+        await self._serving.__aexit__(None, None, None)
 
 
 async def all_event_ids(client: httpx.AsyncClient, key: str) -> set[str]:

@@ -212,7 +212,9 @@ async def test_two_throttles_never_exceed_the_rate_together(shared):
 
     await asyncio.gather(*(take(throttles[n % len(throttles)]) for n in range(20)))
     assert _busiest_second(taken) <= 5
-    assert len(taken) == 15  # windows opening at about 0, 1 and 2 s, before the deadline
+    # Windows open at about 0, 1 and 2 s before the 2.5 s deadline: 15 slots, the last five
+    # possibly missed on a saturated machine; never more.
+    assert 10 <= len(taken) <= 15
 
 
 async def test_throttle_without_its_store_lets_sends_through():

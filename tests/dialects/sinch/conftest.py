@@ -16,17 +16,15 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
 from sinch import SinchClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lynsms.webhooks.tasks import close_http_clients
-from tests.conftest import LiveServer, bind_loopback, make_database, start_server, stop_server
-from tests.conftest import test_settings as make_settings
+from tests.conftest import LiveServer
 from tests.factories import Customer, create_customer
+from tests.loopback import bind_loopback, hooks_allowed_server, own_database, serving
 
 SCHEDULE = [0.2, 0.2, 0.2]
 
@@ -75,39 +73,24 @@ async def sinch_receiver() -> AsyncIterator[Receiver]:
     sock, url = bind_loopback()
     receiver = Receiver(url)
     app = Starlette(routes=[Route("/cb/{path}", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield receiver
-    server.should_exit = True
-    await task
+    async with serving(app, sock):
+        yield receiver
 
 
 @pytest.fixture(scope="session")
 def sinch_database_url(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
-    url, drop = make_database(backend, str(tmp_path_factory.mktemp("sinch-db")))
-    yield url
-    drop()
+    yield from own_database(database_url, tmp_path_factory.mktemp("sinch-db"))
 
 
 @pytest.fixture(scope="session")
 async def sinch_server(
     sinch_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveServer]:
-    settings = make_settings(
-        sinch_database_url,
-        webhooks_allow_private=True,
-        webhooks={"retry_schedule": SCHEDULE},
-        secret_key_file=tmp_path_factory.mktemp("secret") / "lynsms.secret",
-    )
-    live = await start_server(settings)
-    yield live
-    await stop_server(live)
-    await close_http_clients(live.runtime)
+    secrets = tmp_path_factory.mktemp("secret")
+    async for live in hooks_allowed_server(sinch_database_url, secrets, SCHEDULE):
+        yield live
 
 
 @pytest.fixture
