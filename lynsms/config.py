@@ -77,6 +77,10 @@ class DatabaseSettings(_Section):
         "FULL"  # FULL: every commit survives power loss; NORMAL: process crash only
     )
     pool_size: int = Field(default=10, ge=1)
+    # Seconds a SQLite writer of another process waits for the lock (the API process's own
+    # writers queue in-process). Operator commands default to 60: a CLI import or grant
+    # while `lynsms serve` is busy must wait, not fail.
+    sqlite_busy_timeout: float = Field(default=15.0, gt=0)
 
     @field_validator("sqlite_synchronous")
     @classmethod

@@ -40,12 +40,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_pre_ping=True,
         )
     engine = create_async_engine(settings.database_url, pool_size=settings.database.pool_size)
-    configure_sqlite(engine, settings.database.sqlite_synchronous)
+    configure_sqlite(engine, settings.database.sqlite_synchronous, busy_timeout(settings))
     return engine
 
 
+def busy_timeout(settings: Settings) -> int:
+    """SQLite's busy timeout in milliseconds."""
+    return int(settings.database.sqlite_busy_timeout * 1000)
+
+
 def configure_sqlite(
-    engine: AsyncEngine | Engine, synchronous: str, cache_kib: int = 65_536
+    engine: AsyncEngine | Engine,
+    synchronous: str,
+    busy_ms: int = 15_000,
+    cache_kib: int = 65_536,
 ) -> None:
     """WAL, busy timeout, foreign keys, and explicit BEGIN (IMMEDIATE for writers)."""
 
@@ -58,7 +66,7 @@ def configure_sqlite(
         for pragma in (
             "journal_mode=WAL",
             f"synchronous={synchronous}",
-            "busy_timeout=15000",
+            f"busy_timeout={busy_ms}",
             "foreign_keys=ON",
             f"cache_size=-{cache_kib}",  # index pages of a large messages table stay in memory
             "temp_store=MEMORY",
@@ -85,7 +93,7 @@ def write_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
     writes = create_async_engine(
         settings.database_url, pool_size=1, max_overflow=0, pool_timeout=60
     )
-    configure_sqlite(writes, settings.database.sqlite_synchronous)
+    configure_sqlite(writes, settings.database.sqlite_synchronous, busy_timeout(settings))
     return writes.execution_options(sqlite_begin="IMMEDIATE")
 
 

@@ -158,11 +158,11 @@ class Writer:
 
 
 def _sqlite_engine(settings: Settings) -> Engine:
-    from lynsms.database import configure_sqlite
+    from lynsms.database import busy_timeout, configure_sqlite
 
     url = settings.database_url.replace("+aiosqlite", "", 1)
     engine = create_sync_engine(url, pool_size=1, max_overflow=0)
-    configure_sqlite(engine, settings.database.sqlite_synchronous)
+    configure_sqlite(engine, settings.database.sqlite_synchronous, busy_timeout(settings))
     return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 

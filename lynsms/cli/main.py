@@ -25,6 +25,17 @@ from lynsms.kit.logging import get_logger
 from lynsms.senders import service as senders_service
 
 app = typer.Typer(help="LynSMS: SMS orchestration.", no_args_is_help=True)
+SERVICES = ("serve", "worker")  # long-running: keep the configured SQLite busy timeout
+OPERATOR_BUSY_TIMEOUT = "60"  # seconds an operator command waits for a busy SQLite writer
+
+
+@app.callback()
+def _operator_defaults(ctx: typer.Context) -> None:
+    """Before any settings are read: operator commands wait longer for SQLite's lock."""
+    if ctx.invoked_subcommand not in SERVICES:
+        os.environ.setdefault("LYNSMS_DATABASE__SQLITE_BUSY_TIMEOUT", OPERATOR_BUSY_TIMEOUT)
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
