@@ -1,9 +1,12 @@
-"""The dispatcher: sends due messages, retries, and plays the simulator's delivery reports.
+"""The worker: due and scheduled messages, retries, reports, expiry, and webhooks.
 
 Runs in-process under ``lynsms serve`` (unless ``--no-worker``) or alone as
-``lynsms worker``. Every pass claims work with a lease (``locked_until``), so
-a worker that dies loses nothing: its lease runs out and another pass takes
-the work again.
+``lynsms worker``. Two loops: messages (dispatch, simulated and early delivery
+reports, expiry) and webhooks (fan-out, delivery), so a slow customer endpoint
+never delays a send. Every pass claims work with a lease (``locked_until``), so
+a worker that dies loses nothing: its lease runs out and another pass takes the
+work again. Between passes a loop sleeps until its next job falls due, or until
+it is woken (``wakeup.py``), at most ``poll_interval``.
 """
 
 from __future__ import annotations
