@@ -19,6 +19,7 @@ from lynsms.config import Settings, get_settings
 from lynsms.conventions import idempotency
 from lynsms.conventions.middleware import ConventionsMiddleware
 from lynsms.database import Database
+from lynsms.dialects.lightningmsg.endpoints import router as lightningmsg_router
 from lynsms.dialects.sinch.endpoints import router as sinch_router
 from lynsms.dialects.twilio.endpoints import router as twilio_router
 from lynsms.exceptions import LynSMSError
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, errors.handle_unexpected)
+    app.include_router(lightningmsg_router, include_in_schema=False)  # API.md §11, LightningMSG
     app.include_router(api_router)
     app.include_router(callbacks_router)
     app.include_router(twilio_router, include_in_schema=False)  # API.md §11, Twilio

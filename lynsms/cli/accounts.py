@@ -12,6 +12,7 @@ from lynsms.accounts import service as accounts_service
 from lynsms.accounts.schemas import ApiKeyCreate
 from lynsms.billing import service as billing_service
 from lynsms.cli.common import JsonOption, emit, run_in_session
+from lynsms.dialects.lightningmsg import secrets as lightningmsg_secrets
 from lynsms.kit.money import to_number
 
 accounts_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
@@ -53,6 +54,17 @@ def credit(account_id: str, amount: str, as_json: bool = JsonOption) -> None:
         as_json,
         {"account_id": account_id, "balance": to_number(units)},
         f"{account_id} balance is now {to_number(units):.4f}",
+    )
+
+
+@accounts_app.command("secret")
+def secret(account_id: str, as_json: bool = JsonOption) -> None:
+    """Rotate the account's LightningMSG secret_code and print it (shown once; API.md §11)."""
+    code = run_in_session(lambda s: lightningmsg_secrets.rotate(s, account_id))
+    emit(
+        as_json,
+        {"account_id": account_id, "secret_code": code},
+        f"{account_id} secret_code: {code}",
     )
 
 

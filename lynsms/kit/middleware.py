@@ -16,9 +16,25 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_RULES: dict[str, tuple[int, frozenset[str]]] = {}
 
 
+# The same for every path under a prefix (a compatibility API with path parameters).
+BODY_PREFIX_RULES: dict[str, tuple[int, frozenset[str]]] = {}
+
+
 def body_rule(path: str, max_bytes: int, content_types: frozenset[str]) -> None:
     """Let ``path`` take bodies of ``content_types`` up to ``max_bytes`` instead of JSON."""
     BODY_RULES[path] = (max_bytes, content_types)
+
+
+def body_prefix_rule(prefix: str, max_bytes: int, content_types: frozenset[str]) -> None:
+    """``body_rule`` for every path that starts with ``prefix``."""
+    BODY_PREFIX_RULES[prefix] = (max_bytes, content_types)
+
+
+def _rule(path: str) -> tuple[int, frozenset[str]] | None:
+    rule = BODY_RULES.get(path)
+    if rule is None and BODY_PREFIX_RULES:
+        rule = next((r for p, r in BODY_PREFIX_RULES.items() if path.startswith(p)), None)
+    return rule
 
 
 class RequestContextMiddleware:
@@ -49,7 +65,8 @@ class RequestContextMiddleware:
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
                 return
-            limit = BODY_RULES.get(scope.get("path", ""), (MAX_JSON_BODY,))[0]
+            rule = _rule(scope.get("path", ""))
+            limit = MAX_JSON_BODY if rule is None else rule[0]
             await self.app(scope, _limited(receive, limit), send_with_id)
         except Exception as exc:  # the last line of defence: an envelope, never a trace
             if not started:
@@ -69,7 +86,7 @@ def exception_response(exc: Exception, path: str) -> ASGIApp:
 def _refusal(scope: Scope, headers: dict[str, str]) -> ASGIApp | None:
     if scope["method"] not in _BODY_METHODS or not scope["path"].startswith(_JSON_PREFIX):
         return None
-    rule = BODY_RULES.get(scope["path"])
+    rule = _rule(scope["path"])
     limit = MAX_JSON_BODY if rule is None else rule[0]
     length = headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:

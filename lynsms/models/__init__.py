@@ -9,6 +9,7 @@ from lynsms.models.early_report import EarlyReport
 from lynsms.models.event import Event
 from lynsms.models.idempotency_key import IdempotencyKey
 from lynsms.models.ledger_entry import LedgerEntry
+from lynsms.models.lightningmsg_secret import LightningmsgSecret
 from lynsms.models.message import Message
 from lynsms.models.message_attempt import MessageAttempt
 from lynsms.models.opt_out import OptOut
@@ -32,6 +33,7 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "LedgerEntry",
+    "LightningmsgSecret",
     "Message",
     "MessageAttempt",
     "OptOut",
