@@ -40,6 +40,7 @@ BASE = "/api/v1/sms_services/sms"
 class Hook:
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
     async def wait_for(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -65,7 +66,9 @@ class Receiver:
         hook = self.hooks.get(request.path_params["path"])
         if hook is None:
             return Response(status_code=404)
-        hook.received.append(orjson.loads(await request.body()))
+        raw = await request.body()
+        hook.raw.append(raw)
+        hook.received.append(orjson.loads(raw))
         hook.headers.append(dict(request.headers))
         return Response(status_code=200)
 
