@@ -9,7 +9,7 @@ from datetime import timedelta
 import orjson
 
 from lynsms.kit.clock import utcnow
-from tests.dialects.lightningmsg.conftest import Client, grant, set_secret
+from tests.dialects.lightningmsg.conftest import Client, grant, lynsms_cli, set_secret
 
 SEED_MOBILE = "+40123456789"
 
@@ -241,3 +241,7 @@ async def test_the_cli_secret_authenticates_and_rotation_revokes(lmsg: Client, l
     assert (refused.status_code, refused.json()["status"]) == (401, "4001")
     accepted = await lmsg.form("get_packages", {"secret_code": new})
     assert accepted.status_code == 200
+    unknown = await asyncio.to_thread(
+        lynsms_cli, lmsg_server.runtime.settings.database_url, "accounts", "secret", "acct_nobody"
+    )
+    assert unknown.returncode == 1 and "not_found" in unknown.stdout + unknown.stderr
