@@ -80,7 +80,7 @@ async def test_scheduled_message_is_sent_on_time(api, customer):
     message = response.json()["data"]
     assert (message["status"], message["attempts"], message["sent_at"]) == ("scheduled", 0, None)
     assert await balance(api, customer) == 9.95
-    delivered = await wait_for_status(api, customer.live, message["id"], "delivered", tries=80)
+    delivered = await wait_for_status(api, customer.live, message["id"], "delivered", tries=200)
     assert delivered["attempts"] == 1 and delivered["provider"] == "simulator"
 
 
