@@ -76,8 +76,8 @@ class Listener:
         while True:
             try:
                 await self._listen()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("listen connection lost", error=str(exc))
+            except Exception as exc:  # whatever ends it, listen again (polling covers the gap)
+                log.warning("listen connection lost", error=repr(exc))
             await asyncio.sleep(RECONNECT_DELAY)
 
     async def _listen(self) -> None:
