@@ -27,6 +27,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.database import Database, session_scope
+from lynsms.dialects.hidden import HiddenEndpoint
 from lynsms.dialects.sinch.repository import SinchRepository
 from lynsms.dialects.sinch.resources import delivery_report, recipient_report
 from lynsms.messages import status as st
@@ -48,10 +49,10 @@ EVENTS = FINAL_EVENTS | {"message.sent"}
 _FINAL = (st.DELIVERED, st.UNDELIVERED, st.FAILED, st.EXPIRED, st.CANCELLED)
 
 
-def hidden_endpoint_id(account_id: str, mode: str) -> str:
-    """The id of an account's batch-callback endpoint for ``mode``: one per account and
-    mode, stable, so that concurrent first sends cannot create two."""
-    return f"whk_sn{mode[:1].upper()}{account_id.removeprefix('acct_')}"[:32]
+# Each batch names its own callback_url.
+ENDPOINT = HiddenEndpoint(
+    "sn", FORMAT, "sinch:callback_url", "Sinch-compatible API: each batch's callback_url", EVENTS
+)
 
 
 async def reported_events(session: AsyncSession, pending: Sequence[RowMapping]) -> frozenset[str]:

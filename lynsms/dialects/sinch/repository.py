@@ -9,15 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, Table, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.messages.repository import messages
-from lynsms.models import SinchBatch, SinchBatchMessage, WebhookEndpoint
+from lynsms.models import SinchBatch, SinchBatchMessage
 
 batches: Table = SinchBatch.__table__  # type: ignore[assignment]
 batch_messages: Table = SinchBatchMessage.__table__  # type: ignore[assignment]
-endpoints: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
 b, bm, m = batches.c, batch_messages.c, messages.c
 
 
@@ -117,20 +115,6 @@ class SinchRepository:
             )
         )
         return result.mappings().first()
-
-    async def endpoint_exists(self, endpoint_id: str) -> bool:
-        found = await self.session.scalar(
-            select(endpoints.c.id).where(endpoints.c.id == endpoint_id)
-        )
-        return found is not None
-
-    async def add_endpoint(self, values: dict[str, Any]) -> None:
-        """Insert the endpoint unless a concurrent request just did."""
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(endpoints.insert(), values)
-        except IntegrityError:
-            pass
 
 
 def _batch_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:

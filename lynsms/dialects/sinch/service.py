@@ -19,6 +19,7 @@ from sqlalchemy import RowMapping
 
 from lynsms.accounts.auth import Principal
 from lynsms.database import session_scope
+from lynsms.dialects import hidden
 from lynsms.dialects.sinch import callbacks, requests
 from lynsms.dialects.sinch import errors as e
 from lynsms.dialects.sinch.errors import SinchError, bad_request, invalid_format, not_found
@@ -41,13 +42,11 @@ from lynsms.messages import status as st
 from lynsms.messages.schemas import BulkRequest
 from lynsms.runtime import Runtime
 from lynsms.senders import service as senders_service
-from lynsms.webhooks import signing
 from lynsms.writer import WriteOp
 
 MAX_BODY = messages_service.MAX_BODY
 NATIVE_REFERENCE = 128  # a longer client_reference stays on the batch only
 DRY_RUN_RECIPIENTS = 100  # Sinch's default number_of_recipients
-_KNOWN_ENDPOINTS = "sinch_endpoints"  # runtime attribute: hidden endpoints known to exist
 _CANCELLABLE = (st.SCHEDULED, st.QUEUED)
 
 
@@ -62,7 +61,7 @@ async def create(runtime: Runtime, principal: Principal, data: dict[str, Any]) -
                 e.MISSING_CALLBACK_URL,
                 "A delivery report was requested without a callback_url.",
             )
-        await _ensure_endpoint(runtime, principal)
+        await hidden.ensure(runtime, principal, callbacks.ENDPOINT)
     now = utcnow()
     send_at = spec.send_at if spec.send_at is not None and spec.send_at > now else None
     expire_at = spec.expire_at or (send_at or now) + DEFAULT_EXPIRY
@@ -141,35 +140,6 @@ def _register(
     batch.update(_batch_row(spec, owner, rows[0]["bulk_id"], send_at, expire_at, accepted))
     op.insert(batches, [batch])
     op.insert(batch_messages, [{"message_id": row["id"], "batch_id": batch["id"]} for row in rows])
-
-
-async def _ensure_endpoint(runtime: Runtime, principal: Principal) -> None:
-    """The account's hidden ``sinch`` endpoint for the key's mode, created on first use."""
-    endpoint_id = callbacks.hidden_endpoint_id(principal.account_id, principal.environment)
-    known: set[str] = runtime.__dict__.setdefault(_KNOWN_ENDPOINTS, set())
-    if endpoint_id in known:
-        return
-    async with session_scope(runtime.database, write=False) as session:
-        exists = await SinchRepository(session).endpoint_exists(endpoint_id)
-    if not exists:
-        secret = signing.endpoint_secret(signing.server_key(runtime.settings), endpoint_id)
-        async with session_scope(runtime.database, write=True) as session:
-            await SinchRepository(session).add_endpoint(
-                {
-                    "id": endpoint_id,
-                    "account_id": principal.account_id,
-                    "mode": principal.environment,
-                    "url": "sinch:callback_url",  # each batch names its own URL
-                    "events": sorted(callbacks.EVENTS),
-                    "description": "Sinch-compatible API: each batch's callback_url",
-                    "format": callbacks.FORMAT,
-                    "headers": {},
-                    "secret_hint": signing.secret_hint(secret),
-                    "enabled": True,
-                    "created_at": utcnow(),
-                }
-            )
-    known.add(endpoint_id)
 
 
 async def dry_run(

@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
 
+from lynsms.dialects.hidden import HiddenEndpoint
 from lynsms.dialects.twilio.resources import API_VERSION, twilio_error, twilio_status
 from lynsms.dialects.twilio.sids import sid_of
 from lynsms.providers.twilio.callbacks import compute_signature
@@ -45,10 +46,14 @@ _SEALING_CONTEXT = b"lynsms/twilio/auth-token/v1"
 _REPORTED = frozenset({"delivered", "undelivered"})  # those that carry RawDlrDoneDate
 
 
-def hidden_endpoint_id(account_id: str, mode: str) -> str:
-    """The id of an account's status-callback endpoint for ``mode``: one per account and
-    mode, stable, so that concurrent first sends cannot create two."""
-    return f"whk_tw{mode[:1].upper()}{account_id.removeprefix('acct_')}"[:32]
+# Each message names its own StatusCallback URL.
+ENDPOINT = HiddenEndpoint(
+    "tw",
+    FORMAT,
+    "twilio:StatusCallback",
+    "Twilio-compatible API: each message's StatusCallback",
+    EVENTS,
+)
 
 
 @lru_cache(maxsize=8)

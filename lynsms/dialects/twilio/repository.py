@@ -9,16 +9,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, Table, case, delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.dialects.twilio.sids import bounds
 from lynsms.messages import status as st
 from lynsms.messages.repository import attempts, messages
-from lynsms.models import TwilioStatusCallback, WebhookEndpoint
+from lynsms.models import TwilioStatusCallback
 
 status_callbacks: Table = TwilioStatusCallback.__table__  # type: ignore[assignment]
-endpoints: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
 m = messages.c
 # Twilio's date_sent: when it was handed over (outbound) or received (inbound).
 date_sent = case((m.direction == "inbound", m.created_at), else_=m.sent_at)
@@ -89,20 +87,6 @@ class TwilioRepository:
             delete(messages).where(m.id == row["id"], m.status.in_(FINAL))
         )
         return Deletion.DELETED if getattr(result, "rowcount", 0) else Deletion.IN_PROGRESS
-
-    async def endpoint_exists(self, endpoint_id: str) -> bool:
-        found = await self.session.scalar(
-            select(endpoints.c.id).where(endpoints.c.id == endpoint_id)
-        )
-        return found is not None
-
-    async def add_endpoint(self, values: dict[str, Any]) -> None:
-        """Insert the endpoint unless a concurrent request just did."""
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(endpoints.insert(), values)
-        except IntegrityError:
-            pass
 
 
 def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:

@@ -16,6 +16,7 @@ from sqlalchemy import RowMapping
 
 from lynsms.accounts.auth import Principal
 from lynsms.database import session_scope
+from lynsms.dialects import hidden
 from lynsms.dialects.twilio import callbacks, forms
 from lynsms.dialects.twilio import errors as e
 from lynsms.dialects.twilio.auth import Caller
@@ -29,8 +30,6 @@ from lynsms.runtime import Runtime
 from lynsms.webhooks import signing
 from lynsms.writer import WriteOp
 
-_KNOWN_ENDPOINTS = "twilio_endpoints"  # runtime attribute: hidden endpoints known to exist
-
 
 def not_found(path: str) -> TwilioError:
     return TwilioError(404, e.NOT_FOUND, f"The requested resource {path} was not found")
@@ -42,7 +41,7 @@ async def create(runtime: Runtime, caller: Caller, form: forms.Form) -> dict[str
     principal = caller.principal
     attach = None
     if spec.status_callback is not None:
-        await _ensure_endpoint(runtime, principal)
+        await hidden.ensure(runtime, principal, callbacks.ENDPOINT)
         sealed = callbacks.seal(signing.server_key(runtime.settings), caller.token)
         attach = partial(_register, spec.status_callback, sealed)
     sent = await messages_service.send_one(runtime, principal, spec.request, attach)
@@ -64,35 +63,6 @@ def _register(url: str, sealed: str, op: WriteOp, rows: list[dict[str, Any]]) ->
             for row in rows
         ],
     )
-
-
-async def _ensure_endpoint(runtime: Runtime, principal: Principal) -> None:
-    """The account's hidden ``twilio`` endpoint for the key's mode, created on first use."""
-    endpoint_id = callbacks.hidden_endpoint_id(principal.account_id, principal.environment)
-    known: set[str] = runtime.__dict__.setdefault(_KNOWN_ENDPOINTS, set())
-    if endpoint_id in known:
-        return
-    async with session_scope(runtime.database, write=False) as session:
-        exists = await TwilioRepository(session).endpoint_exists(endpoint_id)
-    if not exists:
-        secret = signing.endpoint_secret(signing.server_key(runtime.settings), endpoint_id)
-        async with session_scope(runtime.database, write=True) as session:
-            await TwilioRepository(session).add_endpoint(
-                {
-                    "id": endpoint_id,
-                    "account_id": principal.account_id,
-                    "mode": principal.environment,
-                    "url": "twilio:StatusCallback",  # each message names its own URL
-                    "events": sorted(callbacks.EVENTS),
-                    "description": "Twilio-compatible API: each message's StatusCallback",
-                    "format": callbacks.FORMAT,
-                    "headers": {},
-                    "secret_hint": signing.secret_hint(secret),
-                    "enabled": True,
-                    "created_at": utcnow(),
-                }
-            )
-    known.add(endpoint_id)
 
 
 async def fetch(runtime: Runtime, principal: Principal, sid: str, path: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lynsms.dialects.sinch.callbacks import hidden_endpoint_id
+from lynsms.dialects.sinch.callbacks import ENDPOINT
 from lynsms.dialects.sinch.errors import SinchError, from_lynsms
 from lynsms.dialects.sinch.requests import batch, msisdn, substitute
 from lynsms.dialects.sinch.resources import delivery_report, sinch_status, sinch_time
@@ -108,6 +108,6 @@ def test_a_sinch_endpoint_takes_only_the_events_chosen_for_it():
 
 
 def test_hidden_endpoint_ids_fit_and_differ_by_mode():
-    live = hidden_endpoint_id("acct_" + "a" * 25, "live")
-    test = hidden_endpoint_id("acct_" + "a" * 25, "test")
+    live = ENDPOINT.endpoint_id("acct_" + "a" * 25, "live")
+    test = ENDPOINT.endpoint_id("acct_" + "a" * 25, "test")
     assert len(live) <= 32 and live != test and live.startswith("whk_sn")
