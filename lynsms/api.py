@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from lynsms.accounts.endpoints import router as accounts_router
 from lynsms.billing.endpoints import router as billing_router
 from lynsms.contacts.endpoints import router as contacts_router
+from lynsms.media.endpoints import router as media_router
 from lynsms.messages.endpoints import router as messages_router
 from lynsms.senders.endpoints import router as senders_router
 from lynsms.templates.endpoints import router as templates_router
@@ -24,3 +25,4 @@ router.include_router(webhooks_router)
 router.include_router(usage_router)
 router.include_router(contacts_router)
 router.include_router(templates_router)
+router.include_router(media_router)  # Media and MMS (API.md §8)

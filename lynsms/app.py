@@ -27,6 +27,7 @@ from lynsms.kit import errors, openapi
 from lynsms.kit.fastpath import FastPathMiddleware
 from lynsms.kit.logging import get_logger
 from lynsms.kit.middleware import RequestContextMiddleware
+from lynsms.media.endpoints import public_router as media_public_router
 from lynsms.providers.callbacks import router as callbacks_router
 from lynsms.runtime import open_runtime
 from lynsms.worker.runner import Worker
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(lightningmsg_router, include_in_schema=False)  # API.md §11, LightningMSG
     app.include_router(api_router)
     app.include_router(callbacks_router)
+    app.include_router(media_public_router, include_in_schema=False)  # MMS media, no key
     app.include_router(twilio_router, include_in_schema=False)  # API.md §11, Twilio
     app.include_router(sinch_router, include_in_schema=False)  # API.md §11, Sinch XMS
     _operational_routes(app)

@@ -161,6 +161,10 @@ class ValidationFailed(LynSMSError):
         "missing_template_variable": "The template uses a variable the request does not give.",
         "invalid_webhook_url": "The webhook URL is not allowed (private, link-local or "
         "unresolvable).",
+        # Media and MMS (API.md §8, §12)
+        "unknown_media": "No media with this id in this account (or it has expired).",
+        "mms_not_supported": "MMS goes only to US and CA numbers, through Twilio, Sinch or "
+        "ClickSend.",
     }
 
 

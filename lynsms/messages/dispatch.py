@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lynsms.billing import service as billing_service
+from lynsms.exceptions import ValidationFailed
 from lynsms.kit.clock import utcnow
 from lynsms.messages import status as st
 from lynsms.messages.repository import RECORD_DISPATCH, RELEASE, attempts
-from lynsms.messages.views import message_to_dict
-from lynsms.providers.base import OutboundSms
+from lynsms.messages.views import media_urls_of, message_to_dict
+from lynsms.providers.base import OutboundSms, Rejected
 from lynsms.routing.chain import Outcome, walk
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
@@ -76,18 +77,25 @@ async def dispatch(
 
 
 async def _dispatch_one(runtime: Runtime, row: dict[str, Any], deadline: float) -> Outcome:
-    chain = runtime.router.chain(
-        test=row["mode"] == "test",
-        country=row["country"],
-        provider=row["requested_provider"],
-        route_id=row["requested_route_id"],
-    )
+    media = tuple(media_urls_of(row))
+    try:
+        chain = runtime.router.chain(
+            test=row["mode"] == "test",
+            country=row["country"],
+            provider=row["requested_provider"],
+            route_id=row["requested_route_id"],
+            media=len(media),
+        )
+    except ValidationFailed as exc:  # the routes changed since it was accepted: nowhere to go
+        error = Rejected(exc.message, provider_code=exc.code)
+        return Outcome(status=st.FAILED, route_id=row["requested_route_id"], error=error)
     sms = OutboundSms(
         message_id=row["id"],
         to=row["to_number"],
         sender=row["from_number"],
         body=row["body"],
         validity_seconds=_validity(row),
+        media_urls=media,
     )
     return await walk(runtime.router, chain, sms, deadline)
 
@@ -152,7 +160,7 @@ def _describe(outcome: Outcome) -> str:
     error = outcome.error
     assert error is not None
     code = f" {error.provider_code}" if error.provider_code else ""
-    return f"{outcome.provider}{code}: {error.message}"[:500]
+    return f"{outcome.provider or 'routing'}{code}: {error.message}"[:500]
 
 
 def _attempt_rows(message_id: str, outcome: Outcome, now: datetime) -> list[dict[str, Any]]:

@@ -45,6 +45,16 @@ class SendOptions(StrictBody):
     variables: Variables | None = Field(
         default=None, max_length=1000, description="Values of the template's {{variables}}."
     )
+    media_ids: list[str] | None = Field(
+        default=None,
+        max_length=10,
+        description="Uploaded media (med_…): makes the message an MMS (US and CA numbers only).",
+    )
+    media_urls: list[str] | None = Field(
+        default=None,
+        max_length=10,
+        description="Public http(s) URLs of media: makes the message an MMS (US and CA only).",
+    )
 
 
 class SendRequest(SendOptions):
@@ -94,6 +104,8 @@ _EXAMPLE_MESSAGE: dict[str, Any] = {
     "direction": "outbound",
     "mode": "live",
     **{key: _EXAMPLE_SEND[key] for key in ("to", "from", "body", "reference")},
+    "type": "sms",
+    "media_urls": [],
     "status": "sent",
     "encoding": "GSM-7",
     "segments": 1,
@@ -146,6 +158,8 @@ class MessageOut(ResponseModel):
     from_: str = Field(alias="from")
     body: str
     reference: str | None
+    type: Literal["sms", "mms"] = Field(description="mms when the message carries media.")
+    media_urls: list[str] = Field(description="The media an MMS carries (public URLs).")
     status: Literal[
         "scheduled",
         "queued",

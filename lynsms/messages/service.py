@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,12 +21,13 @@ from lynsms.kit.ids import new_id
 from lynsms.kit.metrics import MESSAGES_ACCEPTED
 from lynsms.kit.phones import InvalidNumber, country_of, normalise
 from lynsms.kit.segments import Segmentation, segment
+from lynsms.media import service as media_service
 from lynsms.messages import status as st
 from lynsms.messages.dispatch import deadline_in, dispatch
 from lynsms.messages.repository import MessageRepository, messages
 from lynsms.messages.schemas import BulkRequest, SendOptions, SendRequest
 from lynsms.messages.views import bulk_item, message_to_dict
-from lynsms.routing.service import PROVIDER_NAMES
+from lynsms.routing.service import MMS_COUNTRIES, MMS_PROVIDERS, PROVIDER_NAMES
 from lynsms.runtime import Runtime
 from lynsms.senders import service as senders_service
 from lynsms.templates import service as templates
@@ -33,6 +36,7 @@ from lynsms.writer import WriteOp
 
 MAX_BODY = 1600
 MAX_RECIPIENTS = 1000
+MAX_MEDIA = 10  # per MMS (Twilio's limit; Sinch and ClickSend carry one, see routing)
 DEFAULT_VALIDITY = timedelta(hours=48)
 LEASE_MARGIN = 5.0
 Attach = Callable[[WriteOp, list[dict[str, Any]]], None]
@@ -51,6 +55,7 @@ class Common:
     validity: timedelta
     locked_until: datetime
     accepted_at: datetime  # created_at of every message of the request
+    media_urls: tuple[str, ...] = ()  # an MMS's media (public URLs); () for an SMS
 
 
 async def send_one(
@@ -58,7 +63,7 @@ async def send_one(
 ) -> dict[str, Any]:
     """``attach(op, rows)`` may add rows to the write that accepts the message (a dialect's
     per-message data, committed with it)."""
-    if request.body is None or templates.wanted(request):
+    if templates.wanted(request) or (request.body is None and not _is_mms(request)):
         request = await templates.resolve(runtime, principal, request)
     common = await _common(runtime, principal, request)
     row = _row(runtime, principal, common, request.to, request.body, {})
@@ -117,6 +122,7 @@ async def _common(runtime: Runtime, principal: Principal, options: SendOptions) 
             param="provider",
         )
     send_at = _schedule(options.send_at, now, "send_at")
+    media_urls = await _media(runtime, principal, options)
     lease = runtime.settings.routing.send_budget + runtime.settings.routing.provider_timeout
     return Common(
         sender=sender,
@@ -130,7 +136,42 @@ async def _common(runtime: Runtime, principal: Principal, options: SendOptions) 
         else DEFAULT_VALIDITY,
         locked_until=now + timedelta(seconds=lease + LEASE_MARGIN),
         accepted_at=now,
+        media_urls=media_urls,
     )
+
+
+def _is_mms(options: SendOptions) -> bool:
+    return options.media_ids is not None or options.media_urls is not None
+
+
+async def _media(runtime: Runtime, principal: Principal, options: SendOptions) -> tuple[str, ...]:
+    """The media of an MMS (API.md §8, §12): uploaded ``media_ids`` of this account and
+    mode, then ``media_urls``; () for an SMS. Refuses a provider that has no MMS."""
+    if not _is_mms(options):
+        return ()
+    ids, urls = options.media_ids or [], options.media_urls or []
+    param = "media_ids" if options.media_ids is not None else "media_urls"
+    if not ids and not urls:
+        raise ValidationFailed("An MMS needs at least one media.", param=param)
+    if len(ids) + len(urls) > MAX_MEDIA:
+        raise ValidationFailed(f"At most {MAX_MEDIA} media per MMS.", param=param)
+    for url in urls:
+        if not _public_url(url):
+            raise ValidationFailed(f"'{url[:100]}' is not an http(s) URL.", param="media_urls")
+    if options.provider is not None and options.provider not in MMS_PROVIDERS:
+        raise ValidationFailed(
+            f"Provider '{options.provider}' does not send MMS; use one of "
+            f"{', '.join(MMS_PROVIDERS)}.",
+            code="mms_not_supported",
+            param="provider",
+        )
+    resolved = await media_service.urls_for_send(runtime, principal, ids)
+    return (*resolved, *urls)
+
+
+def _public_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 2048
 
 
 def _schedule(raw: str | None, now: datetime, param: str) -> datetime | None:
@@ -180,11 +221,28 @@ def _row(
 ) -> dict[str, Any]:
     """Validate one recipient and body; the message row, ready to insert."""
     to = _recipient(raw_to)
-    text = _body(body)
-    seg = _segment(text, segmentations)
     country = country_of(to)
+    media = common.media_urls
+    if media:  # an MMS: body optional, one message whatever its length, priced [prices] mms
+        if country not in MMS_COUNTRIES:
+            raise ValidationFailed(
+                f"MMS goes to US and CA numbers only; {to} is in {country}.",
+                code="mms_not_supported",
+                param="to",
+            )
+        text = _body(body or "", allow_empty=True)
+        seg = _segment(text, segmentations)
+        segments, cost_units = 1, runtime.prices.mms_units
+    else:
+        text = _body(body)
+        seg = _segment(text, segmentations)
+        segments, cost_units = seg.segments, runtime.prices.cost(country, seg.segments)
     runtime.router.chain(
-        test=principal.is_test, country=country, provider=common.provider, route_id=common.route_id
+        test=principal.is_test,
+        country=country,
+        provider=common.provider,
+        route_id=common.route_id,
+        media=len(media),
     )
     send_at = overrides.get("send_at", common.send_at)
     now = common.accepted_at
@@ -201,8 +259,8 @@ def _row(
         "reference": overrides.get("reference") or common.reference,
         "status": st.SCHEDULED if send_at else st.QUEUED,
         "encoding": seg.encoding,
-        "segments": seg.segments,
-        "cost_units": runtime.prices.cost(country, seg.segments),
+        "segments": segments,
+        "cost_units": cost_units,
         "currency": principal.currency,
         "country": country,
         "provider": None,
@@ -222,6 +280,8 @@ def _row(
         "delivered_at": None,
         "created_at": now,
         "updated_at": now,
+        "type": "mms" if media else "sms",
+        "media_urls": json.dumps(list(media)) if media else None,
     }
 
 
@@ -232,9 +292,10 @@ def _recipient(raw: str) -> str:
         raise ValidationFailed(f"'{raw}' {exc}.", code="invalid_phone_number", param="to") from exc
 
 
-def _body(body: str | None) -> str:
-    if body is None or body == "":
+def _body(body: str | None, allow_empty: bool = False) -> str:
+    if (body is None or body == "") and not allow_empty:
         raise ValidationFailed("The message body is empty.", code="empty_body", param="body")
+    body = body or ""
     if len(body) > MAX_BODY:
         raise ValidationFailed(
             f"The body has {len(body)} characters; the limit is {MAX_BODY}.",
@@ -296,7 +357,8 @@ async def _accept(
     scheduled = [row for row in rows if row["status"] == st.SCHEDULED]
     if not principal.is_test:
         total = sum(row["cost_units"] for row in rows)
-        billing_service.add_debit(op, principal.account_id, total, reference, what, rows)
+        sms = [row for row in rows if row["type"] == "sms"]  # packages are SMS: not for an MMS
+        billing_service.add_debit(op, principal.account_id, total, reference, what, sms)
     if scheduled:  # events built after the debit: they show the cost packages left to pay
         op.insert_later(
             events, lambda: [message_event(message_to_dict(r), r["account_id"]) for r in scheduled]

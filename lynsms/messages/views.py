@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ def message_to_dict(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         "from": row["from_number"],
         "body": row["body"],
         "reference": row["reference"],
+        "type": row.get("type") or "sms",
+        "media_urls": media_urls_of(row),
         "status": row["status"],
         "encoding": row["encoding"],
         "segments": row["segments"],
@@ -39,6 +42,12 @@ def message_to_dict(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         "delivered_at": isoformat(row["delivered_at"]),
         "expire_at": isoformat(row["expire_at"]),
     }
+
+
+def media_urls_of(row: Mapping[str, Any] | RowMapping) -> list[str]:
+    """An MMS's media URLs (stored as a JSON list); [] for an SMS."""
+    stored = row.get("media_urls")
+    return list(json.loads(stored)) if stored else []
 
 
 def _error(row: Mapping[str, Any] | RowMapping) -> dict[str, str] | None:

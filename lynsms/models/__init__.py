@@ -10,6 +10,7 @@ from lynsms.models.event import Event
 from lynsms.models.idempotency_key import IdempotencyKey
 from lynsms.models.ledger_entry import LedgerEntry
 from lynsms.models.lightningmsg_secret import LightningmsgSecret
+from lynsms.models.media import Media
 from lynsms.models.message import Message
 from lynsms.models.message_attempt import MessageAttempt
 from lynsms.models.opt_out import OptOut
@@ -34,6 +35,7 @@ __all__ = [
     "IdempotencyKey",
     "LedgerEntry",
     "LightningmsgSecret",
+    "Media",
     "Message",
     "MessageAttempt",
     "OptOut",

@@ -73,3 +73,7 @@ class Message(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Media and MMS (API.md §8): "sms" or "mms"; an MMS's media as a JSON list of public URLs
+    # (what the provider fetches), NULL for an SMS.
+    type: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    media_urls: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -20,6 +20,9 @@ from lynsms.routing.throttle import Throttle, rates_from
 
 SIMULATOR = "simulator"
 PROVIDER_NAMES = ("twilio", "sinch", "infobip", "clicksend")
+# MMS (API.md §8): the providers that can carry one, and where it may go.
+MMS_PROVIDERS = ("twilio", "sinch", "clicksend")
+MMS_COUNTRIES = frozenset({"US", "CA"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +59,16 @@ class Router:
         return not self.real
 
     def chain(
-        self, *, test: bool, country: str, provider: str | None = None, route_id: int | None = None
+        self,
+        *,
+        test: bool,
+        country: str,
+        provider: str | None = None,
+        route_id: int | None = None,
+        media: int = 0,
     ) -> Chain:
+        """``media``: how many media an MMS carries (0 for an SMS). An MMS goes only to
+        providers that carry that many (failover stays among them); none: 422."""
         if test or self.simulated:
             return _SIMULATED
         if provider is not None and provider not in self.real:
@@ -71,7 +82,33 @@ class Router:
         names = tuple(name for name in names if name in self.providers)
         if provider is not None:
             names = (provider, *(name for name in names if name != provider))
+        if media:
+            names = self._mms_capable(names, media, provider, route_id)
         return Chain(route_id=route.id if route else None, providers=names)
+
+    def _mms_capable(
+        self, names: tuple[str, ...], media: int, provider: str | None, route_id: int | None
+    ) -> tuple[str, ...]:
+        capable = tuple(name for name in names if self.carries(name, media))
+        if provider is not None and provider not in capable:
+            raise _no_mms(
+                f"Provider '{provider}' cannot send an MMS with {media} media.", "provider"
+            )
+        if not capable:
+            where = f"Route {route_id}" if route_id is not None else "No route"
+            raise _no_mms(
+                f"{where} has no provider that can send an MMS with {media} media.",
+                "route_id" if route_id is not None else "media_ids",
+            )
+        return capable
+
+    def carries(self, name: str, media: int) -> bool:
+        """Whether provider ``name`` sends an MMS of ``media`` media in one message (Sinch and
+        ClickSend take one media per message, Twilio ten)."""
+        adapter = self.providers.get(name)
+        if adapter is None or not getattr(adapter, "supports_mms", False):
+            return False
+        return media <= int(getattr(adapter, "max_media", 1))
 
     def _route(self, country: str, route_id: int | None) -> RouteSettings | None:
         if route_id is not None:
@@ -102,6 +139,10 @@ class Router:
         if table is None:
             return None
         return table.get(country, table.get("DEFAULT"))
+
+
+def _no_mms(message: str, param: str) -> ValidationFailed:
+    return ValidationFailed(message, code="mms_not_supported", param=param)
 
 
 def _covers(route: RouteSettings, country: str) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +22,7 @@ from lynsms.accounts.repository import TOUCH_KEYS
 from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
+from lynsms.media import service as media_service
 from lynsms.messages.dispatch import deadline_in, dispatch
 from lynsms.messages.expiry import expire_due
 from lynsms.messages.reports import EARLY_REPORT_TTL, record_reports, replay_early
@@ -38,6 +41,7 @@ EARLY_REPORT_WATCH = timedelta(minutes=1)  # reports this young are checked agai
 EARLY_REPORT_RECHECK = timedelta(seconds=0.1)
 MIN_PAUSE = 0.002  # seconds: never spin on a job that is due right now but held by a lease
 BUSY_PAUSE = 0.02  # a breath between busy passes, so request writers are not starved
+MEDIA_PURGE_INTERVAL = 60.0  # seconds between purges of expired media, per worker
 WEBHOOK_PAUSE = 0.1  # webhook passes take bigger batches: fewer write transactions under load
 
 
@@ -50,6 +54,7 @@ class Worker:
         self.listener = None if settings.is_sqlite else Listener(settings, self.wakeup)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._media_purged_at = -math.inf  # Media and MMS: monotonic time of the last media purge
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -132,7 +137,20 @@ class Worker:
         replayed = await self.replay_early_reports()
         expired = await self.expire_due()
         await self.flush_key_usage()
+        await self.purge_media_if_due()
         return bool(sent or reported or replayed or expired)
+
+    async def purge_media_if_due(self) -> None:
+        """Media and MMS: remove expired media (files and rows) every MEDIA_PURGE_INTERVAL."""
+        if time.monotonic() - self._media_purged_at < MEDIA_PURGE_INTERVAL:
+            return
+        self._media_purged_at = time.monotonic()
+        try:
+            await media_service.purge_expired(
+                self.runtime.database, media_service.store_of(self.runtime), utcnow()
+            )
+        except Exception:
+            log.exception("expired media not purged")
 
     async def webhook_tick(self) -> bool:
         fanned = await fan_out_events(self.runtime)

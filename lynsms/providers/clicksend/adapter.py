@@ -87,6 +87,7 @@ class ClickSendProvider:
 
     name = "clicksend"
     supports_mms = True
+    max_media = 1  # /v3/mms/send has one media_file
 
     def __init__(
         self, config: ClickSendConfig, client: httpx.AsyncClient, *, timeout: float = 10.0

@@ -51,6 +51,7 @@ MAGIC_NUMBERS = {
 class SimulatorProvider:
     name = "simulator"
     supports_mms = True
+    max_media = 10  # as Twilio
 
     async def send(self, sms: OutboundSms) -> SendResult:
         if sms.to == INVALID:

@@ -106,6 +106,7 @@ class SinchProvider:
 
     name = "sinch"
     supports_mms = True  # mt_media, US service plans with MMS enabled
+    max_media = 1  # mt_media has one body.url: one media per message
 
     def __init__(
         self,

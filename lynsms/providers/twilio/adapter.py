@@ -93,6 +93,7 @@ class TwilioProvider:
 
     name = "twilio"
     supports_mms = True
+    max_media = 10  # MediaUrl may be repeated up to 10 times
 
     def __init__(
         self, config: TwilioConfig, client: httpx.AsyncClient, *, timeout: float = 10.0
