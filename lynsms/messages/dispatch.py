@@ -85,6 +85,7 @@ async def _dispatch_one(runtime: Runtime, row: dict[str, Any], deadline: float) 
             provider=row["requested_provider"],
             route_id=row["requested_route_id"],
             media=len(media),
+            text=bool(row["body"]),
         )
     except ValidationFailed as exc:  # the routes changed since it was accepted: nowhere to go
         error = Rejected(exc.message, provider_code=exc.code)

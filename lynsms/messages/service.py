@@ -243,6 +243,7 @@ def _row(
         provider=common.provider,
         route_id=common.route_id,
         media=len(media),
+        text=bool(text),
     )
     send_at = overrides.get("send_at", common.send_at)
     now = common.accepted_at

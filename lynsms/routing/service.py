@@ -66,9 +66,11 @@ class Router:
         provider: str | None = None,
         route_id: int | None = None,
         media: int = 0,
+        text: bool = True,
     ) -> Chain:
-        """``media``: how many media an MMS carries (0 for an SMS). An MMS goes only to
-        providers that carry that many (failover stays among them); none: 422."""
+        """``media``: how many media an MMS carries (0 for an SMS); ``text``: whether it has a
+        body. An MMS goes only to providers that carry it (failover stays among them); none:
+        422 ``mms_not_supported``."""
         if test or self.simulated:
             return _SIMULATED
         if provider is not None and provider not in self.real:
@@ -83,30 +85,42 @@ class Router:
         if provider is not None:
             names = (provider, *(name for name in names if name != provider))
         if media:
-            names = self._mms_capable(names, media, provider, route_id)
+            names = self._mms_capable(names, media, text, provider, route_id)
         return Chain(route_id=route.id if route else None, providers=names)
 
     def _mms_capable(
-        self, names: tuple[str, ...], media: int, provider: str | None, route_id: int | None
+        self,
+        names: tuple[str, ...],
+        media: int,
+        text: bool,
+        provider: str | None,
+        route_id: int | None,
     ) -> tuple[str, ...]:
-        capable = tuple(name for name in names if self.carries(name, media))
+        capable = tuple(name for name in names if self.carries(name, media, text))
         if provider is not None and provider not in capable:
             raise _no_mms(
-                f"Provider '{provider}' cannot send an MMS with {media} media.", "provider"
+                f"Provider '{provider}' cannot send this MMS ({media} media"
+                + ("" if text else ", no body")
+                + ").",
+                "provider",
             )
         if not capable:
             where = f"Route {route_id}" if route_id is not None else "No route"
             raise _no_mms(
-                f"{where} has no provider that can send an MMS with {media} media.",
+                f"{where} has no provider that can send this MMS ({media} media"
+                + ("" if text else ", no body")
+                + ").",
                 "route_id" if route_id is not None else "media_ids",
             )
         return capable
 
-    def carries(self, name: str, media: int) -> bool:
+    def carries(self, name: str, media: int, text: bool = True) -> bool:
         """Whether provider ``name`` sends an MMS of ``media`` media in one message (Sinch and
-        ClickSend take one media per message, Twilio ten)."""
+        ClickSend take one media per message, Twilio ten; ClickSend needs a body)."""
         adapter = self.providers.get(name)
         if adapter is None or not getattr(adapter, "supports_mms", False):
+            return False
+        if not text and getattr(adapter, "mms_needs_text", False):
             return False
         return media <= int(getattr(adapter, "max_media", 1))
 

@@ -88,6 +88,9 @@ class ClickSendProvider:
     name = "clicksend"
     supports_mms = True
     max_media = 1  # /v3/mms/send has one media_file
+    mms_needs_text = (
+        True  # its MMS message requires a body: the router sends text-less MMS elsewhere
+    )
 
     def __init__(
         self, config: ClickSendConfig, client: httpx.AsyncClient, *, timeout: float = 10.0
