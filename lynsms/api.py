@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lynsms.accounts.endpoints import router as accounts_router
+from lynsms.campaigns.endpoints import router as campaigns_router
 from lynsms.billing.endpoints import router as billing_router
 from lynsms.contacts.endpoints import router as contacts_router
 from lynsms.media.endpoints import router as media_router
@@ -25,4 +26,5 @@ router.include_router(webhooks_router)
 router.include_router(usage_router)
 router.include_router(contacts_router)
 router.include_router(templates_router)
+router.include_router(campaigns_router)
 router.include_router(media_router)  # Media and MMS (API.md §8)

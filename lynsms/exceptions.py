@@ -125,6 +125,10 @@ class Conflict(LynSMSError):
         "sender_exists": "This sender id is already registered.",
         "contact_exists": "A contact with this phone number exists in this account.",
         "template_exists": "A template with this name exists in this account.",
+        "campaign_not_editable": "Only a draft campaign can be edited; a scheduled or running "
+        "one must be cancelled before it is deleted.",
+        "campaign_not_launchable": "Only a draft campaign can be launched.",
+        "campaign_not_cancellable": "A completed or cancelled campaign cannot be cancelled.",
     }
 
 
@@ -159,6 +163,8 @@ class ValidationFailed(LynSMSError):
         "recipient_opted_out": "The recipient has opted out of messages from this account.",
         "unknown_template": "No template with this id or name in this account.",
         "missing_template_variable": "The template uses a variable the request does not give.",
+        "unknown_contact": "No contact with this id in this account.",
+        "empty_audience": "The campaign's audience has no contacts.",
         "invalid_webhook_url": "The webhook URL is not allowed (private, link-local or "
         "unresolvable).",
         # Media and MMS (API.md §8, §12)

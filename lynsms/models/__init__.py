@@ -3,6 +3,7 @@
 from lynsms.models.account import Account
 from lynsms.models.api_key import ApiKey
 from lynsms.models.base import Base, UTCDateTime
+from lynsms.models.campaign import Campaign, CampaignRecipient
 from lynsms.models.contact import Contact
 from lynsms.models.contact_tag import ContactTag
 from lynsms.models.early_report import EarlyReport
@@ -28,6 +29,8 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
     "Contact",
     "ContactTag",
     "EarlyReport",

@@ -27,6 +27,14 @@ class Message(Base):
             "created_at",
             postgresql_include=["status", "provider", "country", "segments", "cost_units"],
         ),
+        # A bulk's or a campaign's messages by status: campaign stats and progress.
+        Index(
+            "ix_messages_bulk_id_status",
+            "bulk_id",
+            "status",
+            sqlite_where=text("bulk_id IS NOT NULL"),
+            postgresql_where=text("bulk_id IS NOT NULL"),
+        ),
         # A provider retrying an inbound callback must not store the message twice.
         Index(
             "uq_messages_inbound",

@@ -30,7 +30,12 @@ MESSAGE_EVENTS = {
     "expired": "message.expired",
     "received": "message.received",
 }
-TYPES = (*MESSAGE_EVENTS.values(), "contact.opted_out")
+TYPES = (
+    *MESSAGE_EVENTS.values(),
+    "contact.opted_out",
+    "campaign.started",
+    "campaign.completed",
+)
 
 
 def event_row(

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from lynsms.accounts.repository import TOUCH_KEYS
+from lynsms.campaigns import expansion
 from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
@@ -124,7 +125,9 @@ class Worker:
             repository = MessageRepository(session)
             if await repository.any_early_reports_since(now - EARLY_REPORT_WATCH):
                 return now + EARLY_REPORT_RECHECK  # its send is being recorded: look again soon
-            return await repository.next_due(now)
+            due = await repository.next_due(now)
+        campaign = await expansion.next_due(self.runtime)
+        return due if campaign is None else campaign if due is None else min(due, campaign)
 
     async def next_delivery_due(self, now: datetime) -> datetime | None:
         async with session_scope(self.runtime.database, write=False) as session:
@@ -132,13 +135,14 @@ class Worker:
 
     async def tick(self) -> bool:
         """One pass over every kind of due message work; whether there was any."""
+        expanded = await expansion.advance_due(self.runtime)
         sent = await self.dispatch_due()
         reported = await self.simulate_reports()
         replayed = await self.replay_early_reports()
         expired = await self.expire_due()
         await self.flush_key_usage()
         await self.purge_media_if_due()
-        return bool(sent or reported or replayed or expired)
+        return bool(expanded or sent or reported or replayed or expired)
 
     async def purge_media_if_due(self) -> None:
         """Media and MMS: remove expired media (files and rows) every MEDIA_PURGE_INTERVAL."""

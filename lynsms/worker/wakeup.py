@@ -52,7 +52,14 @@ class Wakeup:
 
 def work_wakeup() -> Wakeup:
     """The worker's two loops: messages (dispatch, reports, expiry) and webhooks (events)."""
-    return Wakeup({"messages": "messages", "early_reports": "messages", "events": "webhooks"})
+    return Wakeup(
+        {
+            "messages": "messages",
+            "early_reports": "messages",
+            "campaign_recipients": "messages",  # a launched campaign: expand it
+            "events": "webhooks",
+        }
+    )
 
 
 class Listener:
