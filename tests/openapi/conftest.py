@@ -11,6 +11,7 @@ by-id operations ids that exist.
 from __future__ import annotations
 
 import asyncio
+import base64
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ def fuzzed(
 ) -> Iterator[Fuzzed]:
     url, drop = make_database(request.param, str(tmp_path_factory.mktemp("openapi")))
     thread = LoopThread()
-    settings = make_settings(url, webhooks_allow_private=True)
+    media_dir = tmp_path_factory.mktemp("media")  # Media and MMS: uploads stay out of the tree
+    settings = make_settings(url, webhooks_allow_private=True, media_dir=media_dir)
     live = thread.run(start_server(settings, run_worker=False))
     try:
         keys = thread.run(_keys(live))
@@ -107,6 +109,9 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         spare = made("POST", "/api-keys/create", {"name": "revoked by the fuzzer"})
         contact = made("POST", "/contacts", {"phone": "+12025550143", "tags": ["fuzz"]})
         template = made("POST", "/templates", {"name": "fuzz", "body": "Hi {{name}}"})
+        image = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+        uploaded = client.post("/media", files={"file": ("fuzz.gif", image, "image/gif")})
+        assert uploaded.status_code == 201, uploaded.text  # Media and MMS: a media_id that exists
     return {
         "message_id": [sent["id"], scheduled["id"]],
         "webhook_id": [webhook["id"]],
@@ -115,4 +120,5 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         "key_id": [spare["id"]],
         "contact_id": [contact["id"]],
         "template_id": [template["id"]],
+        "media_id": [uploaded.json()["data"]["id"]],
     }
