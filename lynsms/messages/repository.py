@@ -215,7 +215,7 @@ class MessageRepository:
         result = await self.session.execute(
             update(messages)
             .where(m.id.in_(due.scalar_subquery()))
-            .values(locked_until=lease_until, status=st.QUEUED)
+            .values(locked_until=lease_until, status=st.QUEUED, updated_at=now)
             .returning(*messages.c)
         )
         return result.mappings().all()

@@ -21,6 +21,7 @@ from lynsms.models.sender import Sender
 from lynsms.models.sinch_batch import SinchBatch, SinchBatchMessage
 from lynsms.models.template import Template
 from lynsms.models.twilio_status_callback import TwilioStatusCallback
+from lynsms.models.usage_rollup import UsageRollup, UsageRollupDirty, UsageRollupState
 from lynsms.models.webhook_attempt import WebhookAttempt
 from lynsms.models.webhook_delivery import WebhookDelivery
 from lynsms.models.webhook_endpoint import WebhookEndpoint
@@ -50,6 +51,9 @@ __all__ = [
     "Template",
     "TwilioStatusCallback",
     "UTCDateTime",
+    "UsageRollup",
+    "UsageRollupDirty",
+    "UsageRollupState",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -35,6 +35,8 @@ class Message(Base):
             sqlite_where=text("bulk_id IS NOT NULL"),
             postgresql_where=text("bulk_id IS NOT NULL"),
         ),
+        # The usage rollup (lynsms.usage.repository) finds the days whose messages changed.
+        Index("ix_messages_changes", "account_id", "mode", "updated_at", "created_at"),
         # A provider retrying an inbound callback must not store the message twice.
         Index(
             "uq_messages_inbound",

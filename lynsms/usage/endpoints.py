@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from lynsms.accounts.auth import BillingRead
-from lynsms.database import DbSession
+from lynsms.database import Database, get_database
 from lynsms.kit.envelope import Envelope, ok
 from lynsms.usage import service
 from lynsms.usage.schemas import GroupBy, UsageOut
@@ -25,7 +25,7 @@ _WHEN = "A date (2026-11-25) or an ISO-8601 timestamp; without an offset, UTC."
 )
 async def get_usage(
     principal: BillingRead,
-    session: DbSession,
+    database: Annotated[Database, Depends(get_database)],
     from_: Annotated[
         str | None, Query(alias="from", description=_WHEN + " Default: 30 days before 'to'.")
     ] = None,
@@ -45,6 +45,6 @@ async def get_usage(
     """
     return ok(
         await service.usage(
-            session, principal.account_id, principal.environment, from_, to, group_by
+            database, principal.account_id, principal.environment, from_, to, group_by
         )
     )

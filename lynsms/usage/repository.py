@@ -1,29 +1,68 @@
-"""All SQL about usage: one aggregate over an account's messages of one environment.
+"""All SQL about usage: the aggregate over messages, and the rollup that spares it.
 
 ``ix_messages_usage`` (``lynsms.models.message``) leads with the columns the
-query pins (account, mode, direction), then the one it ranges on
-(``created_at``): the query reads the window of the caller's environment and
-nothing else, however many messages other accounts, environments or times
-hold. On PostgreSQL the index also carries the columns the aggregate reads
-(an index-only scan); on SQLite the rows are read from the table.
+direct aggregate pins (account, mode, direction), then the one it ranges on
+(``created_at``): it reads the window of the caller's environment and nothing
+else. At a million messages that is still a second, so the long parts of a
+window come from ``usage_rollup`` (``lynsms.models.usage_rollup``): messages
+summed per hour and per day, per direction, provider, country and status.
+
+The rollup is kept lazily, per account and environment, and never trusted
+blindly. Every change of a message's status or cost sets its ``updated_at``;
+``usage_rollup_state.watermark`` says when the rollup was last refreshed, and a
+day is *dirty* when one of its messages changed after the watermark less
+``MARGIN`` (the margin covers transactions that commit after reading the clock,
+and clocks of other machines) or when one of its messages was deleted
+(``usage_rollup_dirty``). A reader takes clean days from the rollup and dirty
+days from the messages (``ix_messages_changes`` finds them), so every answer is
+exact whether or not a refresh ran; a refresh recomputes the dirty days only.
+A message's ``created_at`` (its day and hour) never changes once it is stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Row, String, Table, case, cast, func, null, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.messages import status as st
-from lynsms.models import Message
+from lynsms.models import Message, UsageRollup, UsageRollupDirty, UsageRollupState
+from lynsms.usage.spans import Plan, day_ranges, plan
 
 messages: Table = Message.__table__  # type: ignore[assignment]
+rollup: Table = UsageRollup.__table__  # type: ignore[assignment]
+states: Table = UsageRollupState.__table__  # type: ignore[assignment]
+marks: Table = UsageRollupDirty.__table__  # type: ignore[assignment]
 m = messages.c
+r = rollup.c
 
 FAILED = (st.FAILED, st.UNDELIVERED, st.EXPIRED)
+# How late a change may commit after reading the clock (or how far another machine's clock
+# may lag) and still be seen: changes this much older than the watermark are re-read.
+MARGIN = timedelta(seconds=60)
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # the watermark of a rollup not built yet
+# Counting the whole history: bounds far enough that every message lies within.
+ALL_TIME = (NEVER, datetime(9000, 1, 1, tzinfo=UTC))
 
 _MEASURES = (
     func.count().label("messages"),
@@ -34,6 +73,20 @@ _MEASURES = (
     func.count(case((m.status == st.DELIVERED, 1))).label("delivered"),
     func.count(case((m.status.in_(FAILED), 1))).label("failed"),
 )
+# The same figures from rolled-up rows: what stays charged follows from their status.
+_ROLLED_MEASURES = (
+    func.coalesce(func.sum(r.messages), 0).label("messages"),
+    func.coalesce(func.sum(r.segments), 0).label("segments"),
+    func.coalesce(
+        func.sum(case((r.status.in_(sorted(st.REFUNDED)), 0), else_=r.cost_units)), 0
+    ).label("cost_units"),
+    func.coalesce(func.sum(case((r.status == st.DELIVERED, r.messages), else_=0)), 0).label(
+        "delivered"
+    ),
+    func.coalesce(func.sum(case((r.status.in_(FAILED), r.messages), else_=0)), 0).label("failed"),
+)
+# Message columns a count can filter on that the rollup also holds.
+ROLLED_FILTERS = frozenset({"status", "provider", "direction"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,28 +105,220 @@ class UsageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    # --- reading -------------------------------------------------------------------------
+
     async def tally(
         self, account_id: str, mode: str, start: datetime, end: datetime, group_by: str | None
     ) -> list[Tally]:
         """Outbound messages created in ``[start, end)``, one tally per key of ``group_by``."""
+        where = self._where(account_id, mode, direction="outbound")
+        split = await self.plan(account_id, mode, start, end)
+        found: list[Tally] = []
+        for low, high in split.direct:
+            found += await self._direct_tally(where, low, high, group_by)
+        if split.uses_rollup:
+            found += await self._rolled_tally(account_id, mode, split, group_by)
+        return _merge(found)
+
+    async def count(
+        self, account_id: str, mode: str, filters: dict[str, Any], start: datetime, end: datetime
+    ) -> int | None:
+        """Messages created in ``[start, end)`` that match ``filters`` (columns of
+        ``ROLLED_FILTERS``), counted with the rollup; None when it is not built yet."""
+        watermark = await self.watermark(account_id, mode)
+        if watermark is None:
+            return None
+        split = plan(start, end, await self.dirty_days(account_id, mode, watermark))
+        where = self._where(account_id, mode, **filters)
+        total = 0
+        for low, high in split.direct:
+            query = select(func.count()).where(*where, m.created_at >= low, m.created_at < high)
+            total += int(await self.session.scalar(query) or 0)
+        if split.uses_rollup:
+            rolled = [getattr(r, name) == value for name, value in filters.items()]
+            query = select(func.coalesce(func.sum(r.messages), 0)).where(
+                r.account_id == account_id, r.mode == mode, *rolled
+            )
+            total += await self._rolled_sum(query, split)
+        return total
+
+    async def direct_tally(
+        self, account_id: str, mode: str, start: datetime, end: datetime, group_by: str | None
+    ) -> list[Tally]:
+        """``tally`` from the messages alone, ignoring the rollup."""
+        where = self._where(account_id, mode, direction="outbound")
+        return await self._direct_tally(where, start, end, group_by)
+
+    async def plan(self, account_id: str, mode: str, start: datetime, end: datetime) -> Plan:
+        """Where each part of ``[start, end)`` is read from (all from messages unbuilt)."""
+        watermark = await self.watermark(account_id, mode)
+        if watermark is None:
+            return Plan(direct=[(start, end)])
+        return plan(start, end, await self.dirty_days(account_id, mode, watermark))
+
+    async def watermark(self, account_id: str, mode: str) -> datetime | None:
+        """When the rollup was last refreshed; None if it never was."""
+        found = await self.session.scalar(
+            select(states.c.watermark).where(
+                states.c.account_id == account_id, states.c.mode == mode
+            )
+        )
+        return None if found is None or found <= NEVER else found
+
+    async def dirty_days(self, account_id: str, mode: str, watermark: datetime) -> set[str]:
+        """Days the rollup cannot vouch for: a message of them changed since ``watermark``
+        less ``MARGIN``, or was deleted."""
+        changed = select(self._day(m.created_at).label("day")).where(
+            m.account_id == account_id, m.mode == mode, m.updated_at > watermark - MARGIN
+        )
+        marked = select(marks.c.day).where(marks.c.account_id == account_id, marks.c.mode == mode)
+        days = await self.session.scalars(changed.union(marked))
+        return {_day_text(day) for day in days}
+
+    # --- keeping the rollup --------------------------------------------------------------
+
+    async def refresh(self, account_id: str, mode: str, now: datetime) -> None:
+        """Bring the rollup of ``account_id``'s ``mode`` up to ``now`` (a write session).
+
+        Refreshes of one account and environment take turns (the state row's lock on
+        PostgreSQL, the one writer on SQLite)."""
+        watermark = await self._lock_state(account_id, mode)
+        forgotten = await self.session.scalars(
+            delete(marks)
+            .where(marks.c.account_id == account_id, marks.c.mode == mode)
+            .returning(marks.c.day)
+        )
+        days = set(forgotten.all())
+        if watermark <= NEVER:
+            await self._recompute(account_id, mode, None)
+        else:
+            days |= await self.dirty_days(account_id, mode, watermark)
+            for low, high in day_ranges(days):
+                await self._recompute(account_id, mode, (low, high))
+        await self.session.execute(
+            update(states)
+            .where(states.c.account_id == account_id, states.c.mode == mode)
+            .values(watermark=now)
+        )
+
+    async def mark_dirty(self, account_id: str, mode: str, created_at: datetime) -> None:
+        """Distrust the rollup of the day of a message about to be deleted."""
+        day = created_at.astimezone(UTC).date().isoformat()
+        row = {"account_id": account_id, "mode": mode, "day": day}
+        await self.session.execute(self._insert(marks).values(row).on_conflict_do_nothing())
+
+    async def _lock_state(self, account_id: str, mode: str) -> datetime:
+        row = {"account_id": account_id, "mode": mode, "watermark": NEVER}
+        await self.session.execute(self._insert(states).values(row).on_conflict_do_nothing())
+        query = select(states.c.watermark).where(
+            states.c.account_id == account_id, states.c.mode == mode
+        )
+        if self._dialect == "postgresql":
+            query = query.with_for_update()
+        watermark: datetime = (await self.session.execute(query)).scalar_one()
+        return watermark
+
+    async def _recompute(
+        self, account_id: str, mode: str, span: tuple[datetime, datetime] | None
+    ) -> None:
+        """Sum the messages created in ``span`` (None: all of them) into the rollup anew."""
+        mine = [r.account_id == account_id, r.mode == mode]
+        sources = [m.account_id == account_id, m.mode == mode]
+        if span is not None:
+            first, last = (moment.date().isoformat() for moment in span)
+            mine.append(_buckets(r.bucket, first, last))
+            sources += [m.created_at >= span[0], m.created_at < span[1]]
+        await self.session.execute(delete(rollup).where(*mine))
+        hour = literal("H") + self._day(m.created_at) + literal("T") + self._hour(m.created_at)
+        await self._insert_rolled(
+            select(
+                m.account_id,
+                m.mode,
+                hour,
+                m.direction,
+                func.coalesce(m.provider, ""),
+                m.country,
+                m.status,
+                func.count(),
+                func.coalesce(func.sum(m.segments), 0),
+                func.coalesce(func.sum(m.cost_units), 0),
+            )
+            .where(*sources)
+            .group_by(m.account_id, m.mode, hour, m.direction, m.provider, m.country, m.status)
+        )
+        day = literal("D") + func.substr(r.bucket, 2, 10, type_=String)
+        hours = [*mine[:2], r.bucket.startswith("H")]
+        if span is not None:
+            hours.append(_buckets(r.bucket, first, last))
+        await self._insert_rolled(
+            select(
+                r.account_id,
+                r.mode,
+                day,
+                r.direction,
+                r.provider,
+                r.country,
+                r.status,
+                func.sum(r.messages),
+                func.sum(r.segments),
+                func.sum(r.cost_units),
+            )
+            .where(*hours)
+            .group_by(r.account_id, r.mode, day, r.direction, r.provider, r.country, r.status)
+        )
+
+    async def _insert_rolled(self, query: Any) -> None:
+        names = [
+            "account_id", "mode", "bucket", "direction", "provider", "country", "status",
+            "messages", "segments", "cost_units",
+        ]  # fmt: skip
+        await self.session.execute(rollup.insert().from_select(names, query))
+
+    # --- the parts of a reading ----------------------------------------------------------
+
+    async def _direct_tally(
+        self, where: list[ColumnElement[bool]], low: datetime, high: datetime, group_by: str | None
+    ) -> list[Tally]:
         key = self._key(group_by)
         query = select(key.label("key"), *_MEASURES).where(
-            m.account_id == account_id,
-            m.mode == mode,
-            m.direction == "outbound",
-            m.created_at >= start,
-            m.created_at < end,
+            *where, m.created_at >= low, m.created_at < high
         )
         if group_by is not None:
             query = query.group_by(key)
-        result = await self.session.execute(query)
-        return [_tally(row) for row in result]
+        return [_tally(row) for row in await self.session.execute(query)]
+
+    async def _rolled_tally(
+        self, account_id: str, mode: str, split: Plan, group_by: str | None
+    ) -> list[Tally]:
+        key = _rolled_key(group_by)
+        query = select(key.label("key"), *_ROLLED_MEASURES).where(
+            r.account_id == account_id, r.mode == mode, r.direction == "outbound"
+        )
+        if group_by is not None:
+            query = query.group_by(key)
+        found: list[Tally] = []
+        for part in _rolled_parts(split):
+            found += [_tally(row) for row in await self.session.execute(query.where(part))]
+        return [tally for tally in found if tally.messages]
+
+    async def _rolled_sum(self, query: Any, split: Plan) -> int:
+        total = 0
+        for part in _rolled_parts(split):
+            total += int(await self.session.scalar(query.where(part)) or 0)
+        return total
+
+    def _where(self, account_id: str, mode: str, **equal: Any) -> list[ColumnElement[bool]]:
+        return [
+            m.account_id == account_id,
+            m.mode == mode,
+            *(getattr(m, name) == value for name, value in equal.items()),
+        ]
 
     def _key(self, group_by: str | None) -> ColumnElement[Any]:
         if group_by is None:
             return null()
         if group_by == "day":
-            return self._utc_day()
+            return self._day(m.created_at)
         columns: dict[str, ColumnElement[Any]] = {
             "provider": m.provider,
             "country": m.country,
@@ -81,14 +326,84 @@ class UsageRepository:
         }
         return columns[group_by]
 
-    def _utc_day(self) -> ColumnElement[Any]:
-        if self.session.get_bind().dialect.name == "postgresql":
-            return cast(func.timezone("UTC", m.created_at), Date)
+    def _day(self, column: Any) -> ColumnElement[Any]:
+        """The UTC day of a timestamp column, as text on both databases."""
+        if self._dialect == "postgresql":
+            return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD", type_=String)
         # SQLite stores UTC as text, "2026-11-25 13:55:51.123456": the day is its first ten.
-        return func.substr(m.created_at, 1, 10, type_=String)
+        return func.substr(column, 1, 10, type_=String)
+
+    def _hour(self, column: Any) -> ColumnElement[Any]:
+        if self._dialect == "postgresql":
+            return func.to_char(func.timezone("UTC", column), "HH24", type_=String)
+        return func.substr(column, 12, 2, type_=String)
+
+    def _insert(self, table: Table) -> Any:
+        return (pg_insert if self._dialect == "postgresql" else sqlite_insert)(table)
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
 
 
-def _tally(row: Row[Any]) -> Tally:
+def _buckets(bucket: Any, first: str, last: str) -> ColumnElement[bool]:
+    """Day and hour rows of the days ``[first, last)``."""
+    return or_(
+        and_(bucket >= "D" + first, bucket < "D" + last),
+        and_(bucket >= "H" + first, bucket < "H" + last),
+    )
+
+
+def _rolled_parts(split: Plan) -> Iterable[ColumnElement[bool]]:
+    """One index range of ``usage_rollup`` per part of a plan the rollup answers."""
+    if split.days is not None:
+        first, last = split.days
+        days = and_(r.bucket >= "D" + first, r.bucket < "D" + last)
+        if split.skipped_days:
+            days = and_(days, r.bucket.not_in(["D" + day for day in split.skipped_days]))
+        yield days
+    for hours in split.hours:
+        low, high = f"H{hours.day}T{hours.first:02d}", f"H{hours.day}T{hours.last:02d}"
+        yield and_(r.bucket >= low, r.bucket < high)
+
+
+def _rolled_key(group_by: str | None) -> ColumnElement[Any]:
+    if group_by is None:
+        return null()
+    columns: dict[str, ColumnElement[Any]] = {
+        "day": func.substr(r.bucket, 2, 10, type_=String),
+        "provider": func.nullif(r.provider, ""),
+        "country": r.country,
+        "status": r.status,
+    }
+    return columns[group_by]
+
+
+def _day_text(day: Any) -> str:
+    return day.isoformat() if isinstance(day, date) else str(day)
+
+
+def _merge(tallies: Sequence[Tally]) -> list[Tally]:
+    """One tally per key: the sum of the parts' tallies of it."""
+    merged: dict[str | None, Tally] = {}
+    for tally in tallies:
+        seen = merged.get(tally.key)
+        merged[tally.key] = tally if seen is None else _add(seen, tally)
+    return list(merged.values())
+
+
+def _add(a: Tally, b: Tally) -> Tally:
+    return Tally(
+        key=a.key,
+        messages=a.messages + b.messages,
+        segments=a.segments + b.segments,
+        cost_units=a.cost_units + b.cost_units,
+        delivered=a.delivered + b.delivered,
+        failed=a.failed + b.failed,
+    )
+
+
+def _tally(row: Row[Any] | Any) -> Tally:
     key = row.key
     return Tally(
         key=key.isoformat() if isinstance(key, date) else key,

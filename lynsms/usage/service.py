@@ -27,7 +27,9 @@
 - ``group_by`` (``day``, ``provider``, ``country``, ``status``) adds one
   breakdown row per key that has messages, in ascending key order (days in
   UTC; messages no provider took have the provider ``null``, listed last).
-  Without ``group_by`` the breakdown is empty: the totals cost one aggregate.
+  Without ``group_by`` the breakdown is empty.
+- The figures come from the rollup (``lynsms.usage.repository``) where it holds
+  and from the messages elsewhere; the rollup is refreshed here, lazily.
 """
 
 from __future__ import annotations
@@ -36,20 +38,20 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from lynsms.database import Database, session_scope
 from lynsms.exceptions import ValidationFailed
 from lynsms.kit.clock import isoformat, parse_timestamp, utcnow
 from lynsms.kit.money import to_number
 from lynsms.usage.repository import Tally, UsageRepository
 
 DEFAULT_WINDOW = timedelta(days=30)
+REFRESH_AFTER = timedelta(seconds=10)
 # "+02:00" arrives as " 02:00" when a client does not percent-encode the plus sign.
 _SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
 
 async def usage(
-    session: AsyncSession,
+    database: Database,
     account_id: str,
     mode: str,
     raw_from: str | None,
@@ -57,7 +59,9 @@ async def usage(
     group_by: str | None,
 ) -> dict[str, Any]:
     start, end = window(raw_from, raw_to, utcnow())
-    tallies = await UsageRepository(session).tally(account_id, mode, start, end, group_by)
+    await keep_current(database, account_id, mode, utcnow())
+    async with session_scope(database, write=False) as session:
+        tallies = await UsageRepository(session).tally(account_id, mode, start, end, group_by)
     breakdown = [] if group_by is None else sorted(tallies, key=_order)
     return {
         "object": "usage",
@@ -66,6 +70,22 @@ async def usage(
         "totals": _figures(_total(tallies)),
         "breakdown": [{"key": tally.key, **_figures(tally)} for tally in breakdown],
     }
+
+
+async def keep_current(database: Database, account_id: str, mode: str, now: datetime) -> None:
+    """Refresh the rollup of ``account_id``'s ``mode`` when it was never built, or when
+    messages changed since it was refreshed ``REFRESH_AFTER`` ago or more (answers are exact
+    either way: until then, the changed days are read from the messages)."""
+    async with session_scope(database, write=False) as session:
+        repository = UsageRepository(session)
+        watermark = await repository.watermark(account_id, mode)
+        if watermark is not None and (
+            watermark > now - REFRESH_AFTER
+            or not await repository.dirty_days(account_id, mode, watermark)
+        ):
+            return
+    async with session_scope(database, write=True) as session:
+        await UsageRepository(session).refresh(account_id, mode, now)
 
 
 def window(raw_from: str | None, raw_to: str | None, now: datetime) -> tuple[datetime, datetime]:

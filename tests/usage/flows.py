@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 
 from lynsms.database import session_scope
+from lynsms.kit.clock import utcnow
 from lynsms.models import Message
 
 DELIVERED = "+12025550143"
@@ -62,8 +63,12 @@ def breakdown(data) -> dict[str | None, dict[str, Any]]:
 
 
 async def backdate(runtime, message_id, created_at: datetime) -> None:
-    """Pretend ``message_id`` was sent at ``created_at`` (tests cannot wait for days)."""
+    """Pretend ``message_id`` was sent at ``created_at`` (tests cannot wait for days); like
+    every change of a message, it sets ``updated_at``. A real message's day never changes,
+    and the usage rollup relies on it: backdate a message before the rollup counts it."""
     async with session_scope(runtime.database, write=True) as session:
         await session.execute(
-            update(Message).where(Message.id == message_id).values(created_at=created_at)
+            update(Message)
+            .where(Message.id == message_id)
+            .values(created_at=created_at, updated_at=utcnow())
         )
