@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -26,6 +27,9 @@ ROOT = Path(__file__).parent.parent
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 SENDER = "LynSMS"
 RATE_LIMIT = 1_000_000  # requests per minute of the bench's key (the most a key may have)
+PG_ADMIN_DSN = os.environ.get("LYNSMS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_BENCH_DATABASE = "lynsms_bench"  # a throwaway database, dropped after each use
+BACKENDS = ("sqlite", "postgresql")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -123,6 +127,56 @@ def temp_env(**extra: str) -> Iterator[tuple[dict[str, str], Path]]:
         yield bench_env(db_path, **extra), db_path
 
 
+@contextmanager
+def backend_env(backend: str, **extra: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """``temp_env`` on ``backend``: SQLite, or a fresh PostgreSQL database ``lynsms_bench``
+    (127.0.0.1:5432, or ``LYNSMS_TEST_PG``) dropped afterwards. The path is the SQLite
+    file (unused on PostgreSQL: its directory holds the server's log)."""
+    if backend == "sqlite":
+        with temp_env(**extra) as found:
+            yield found
+        return
+    drop = f'DROP DATABASE IF EXISTS "{PG_BENCH_DATABASE}" WITH (FORCE)'
+    asyncio.run(pg_fetch(PG_ADMIN_DSN, drop))
+    asyncio.run(pg_fetch(PG_ADMIN_DSN, f'CREATE DATABASE "{PG_BENCH_DATABASE}"'))
+    try:
+        url = pg_url(PG_BENCH_DATABASE).replace("postgresql://", "postgresql+asyncpg://", 1)
+        with temp_env(LYNSMS_DATABASE_URL=url, **extra) as found:
+            yield found
+    finally:
+        asyncio.run(pg_fetch(PG_ADMIN_DSN, drop))
+
+
+def pg_url(name: str) -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def pg_fetch(dsn: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql, *args)]
+    finally:
+        await conn.close()
+
+
+def as_epoch(value: Any) -> float | None:
+    """A timestamp read from either database (SQLite text, PostgreSQL datetime) as epoch s."""
+    if value is None or isinstance(value, str):
+        return db_time(value)
+    moment: datetime = value
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 @dataclass(frozen=True)
 class Server:
     """A running ``lynsms serve`` with a funded live account allowed to send as ``SENDER``."""
@@ -132,13 +186,19 @@ class Server:
     account_id: str
     db_path: Path
     process: subprocess.Popen[bytes]
+    pg_dsn: str | None = None  # asyncpg's DSN when the server runs on PostgreSQL
 
     def client(self, timeout: float = 60.0) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.key}"}
         return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=timeout)
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the server's database (SQLite in WAL: readers do not block its writer)."""
+        """Read the server's database (SQLite in WAL: readers do not block its writer; on
+        PostgreSQL the ``?`` placeholders become ``$n``)."""
+        if self.pg_dsn is not None:
+            parts = sql.split("?")
+            numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+            return asyncio.run(pg_fetch(self.pg_dsn, numbered, *params))
         db = sqlite3.connect(self.db_path, timeout=30)
         try:
             return db.execute(sql, params).fetchall()
@@ -176,15 +236,20 @@ def create_account(env: dict[str, str]) -> tuple[str, str]:
 
 
 @contextmanager
-def lynsms_server(env: dict[str, str], db_path: Path) -> Iterator[Server]:
-    account_id, key = create_account(env)
+def lynsms_server(env: dict[str, str], db_path: Path, *serve_args: str) -> Iterator[Server]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "lynsms", "serve", "--port", str(port)]
+    env = {"LYNSMS_SERVER__PUBLIC_URL": url, **env}  # where providers send callbacks
+    account_id, key = create_account(env)
+    command = [sys.executable, "-m", "lynsms", "serve", "--port", str(port), *serve_args]
     log = db_path.parent / "server.log"
     process = start(command, env, url, log=log)
+    database_url = env["LYNSMS_DATABASE_URL"]
+    pg_dsn = (
+        database_url.replace("+asyncpg", "", 1) if database_url.startswith("postgres") else None
+    )
     try:
-        yield Server(url, key, account_id, db_path, process)
+        yield Server(url, key, account_id, db_path, process, pg_dsn)
     except BaseException:
         print(f"--- the server's last log lines:\n{log_tail(log)}", file=sys.stderr)
         raise

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,8 @@ from typing import Any
 from bench.common import (
     SENDER,
     Server,
-    db_time,
+    as_epoch,
+    backend_env,
     id_time,
     iso_ms,
     lynsms_server,
@@ -31,7 +33,6 @@ from bench.common import (
     numbers,
     percentiles,
     summarize,
-    temp_env,
 )
 from bench.wrk import run_wrk
 
@@ -110,7 +111,7 @@ def offsets_ms(rows: list[tuple[Any, ...]]) -> tuple[list[float], list[float]]:
     late: list[float] = []
     accepted: list[float] = []
     for send_at, sent_at, provider_message_id, *_ in rows:
-        due, sent = db_time(send_at), db_time(sent_at)
+        due, sent = as_epoch(send_at), as_epoch(sent_at)
         if due is None or sent is None:
             continue
         late.append((sent - due) * 1000)
@@ -151,8 +152,8 @@ def run_under_load(server: Server) -> dict[str, Any]:
     return {**timing, **lateness(server, reference), "load": single}
 
 
-def measure() -> dict[str, Any]:
-    with temp_env() as (env, db_path), lynsms_server(env, db_path) as server:
+def measure(backend: str = "sqlite") -> dict[str, Any]:
+    with backend_env(backend) as (env, db_path), lynsms_server(env, db_path) as server:
         idle = run_idle(server)
         loaded = run_under_load(server)
     return {
@@ -169,7 +170,7 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    figures = measure()
+    figures = measure(sys.argv[1] if len(sys.argv) > 1 else "sqlite")
     merge_results("scheduled", figures)
     print(json.dumps(figures, indent=2))
 

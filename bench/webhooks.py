@@ -28,8 +28,9 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from bench.common import (
     SENDER,
     Server,
+    as_epoch,
+    backend_env,
     cpu_seconds,
-    db_time,
     free_port,
     lynsms_server,
     merge_results,
@@ -37,7 +38,6 @@ from bench.common import (
     percentiles,
     start,
     stop,
-    temp_env,
 )
 
 MESSAGES = int(os.environ.get("BENCH_WEBHOOK_MESSAGES", "3000"))
@@ -170,7 +170,7 @@ def database_side(server: Server) -> dict[str, Any]:
 
 def events_in_db(server: Server) -> dict[str, float]:
     rows = server.query("SELECT id, created_at FROM events WHERE account_id = ?", server.account_id)
-    return {event_id: db_time(created) or 0.0 for event_id, created in rows}
+    return {event_id: as_epoch(created) or 0.0 for event_id, created in rows}
 
 
 def run(server: Server, receiver_url: str, receiver_pid: int) -> dict[str, Any]:
@@ -192,13 +192,13 @@ def run(server: Server, receiver_url: str, receiver_pid: int) -> dict[str, Any]:
     }
 
 
-def measure() -> dict[str, Any]:
+def measure(backend: str = "sqlite") -> dict[str, Any]:
     extra = {
         "LYNSMS_WEBHOOKS_ALLOW_PRIVATE": "1",
         "LYNSMS_SIMULATOR__DELIVERY_DELAY": str(DELIVERY_DELAY),
     }
     with (
-        temp_env(**extra) as (env, db_path),
+        backend_env(backend, **extra) as (env, db_path),
         receiver(env) as (receiver_url, process),
         lynsms_server(env, db_path) as server,
     ):
@@ -208,7 +208,7 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    figures = measure()
+    figures = measure(sys.argv[1] if len(sys.argv) > 1 else "sqlite")
     merge_results("webhooks", figures)
     print(json.dumps(figures, indent=2))
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 _SINGLE = """
 local n = 0
-local tid = 0
-setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
 request = function()
   n = n + 1
   local to = string.format("+1202%%d%%06d", 2 + tid, n %% 1000000)
@@ -26,6 +26,23 @@ wrk.path = "%(path)s"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
 wrk.body = [==[%(body)s]==]
+"""
+
+_LINES = """
+local lines = {}
+local n = 0
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+init = function(args)
+  for line in io.lines("%(file)s") do lines[#lines + 1] = line end
+end
+request = function()
+  local line = lines[(n * %(threads)d + tid) %% #lines + 1]
+  n = n + 1
+  local tab = string.find(line, "\t", 1, true)
+  return wrk.format("POST", "%(path)s", {["Content-Type"]="%(content_type)s",
+                    ["%(header)s"]=string.sub(line, 1, tab - 1)}, string.sub(line, tab + 1))
+end
 """
 
 _STATUS = """
@@ -59,6 +76,33 @@ def run_wrk(
 ) -> WrkResult:
     template = _FIXED if body is not None else _SINGLE
     script = template % {"path": path, "key": key, "body": body or ""}
+    return _run(url, script, connections, seconds, threads)
+
+
+def run_wrk_lines(
+    url: str,
+    path: str,
+    lines: str,
+    *,
+    header: str,
+    content_type: str,
+    connections: int,
+    seconds: int,
+    threads: int = 2,
+) -> WrkResult:
+    """POST the requests of the file ``lines``, one a line: ``<header value>\t<body>``; the
+    threads take the lines in turn (each line once before any repeats)."""
+    script = _LINES % {
+        "file": lines,
+        "threads": threads,
+        "path": path,
+        "header": header,
+        "content_type": content_type,
+    }
+    return _run(url, script, connections, seconds, threads)
+
+
+def _run(url: str, script: str, connections: int, seconds: int, threads: int) -> WrkResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     out = subprocess.run(

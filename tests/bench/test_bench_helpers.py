@@ -185,3 +185,81 @@ def test_scheduled_offsets_from_database_rows() -> None:
     late, accepted = scheduled.offsets_ms(rows)
     assert late == pytest.approx([250.0, 100.0])
     assert accepted == pytest.approx([2.0])
+
+
+def test_as_epoch_reads_both_databases_timestamps() -> None:
+    from bench.common import as_epoch
+
+    moment = datetime(2026, 11, 25, 12, 0, 1, 500000, tzinfo=UTC)
+    assert as_epoch("2026-11-25 12:00:01.500000") == moment.timestamp()  # SQLite text
+    assert as_epoch(moment) == moment.timestamp()  # PostgreSQL, aware
+    assert as_epoch(moment.replace(tzinfo=None)) == moment.timestamp()  # naive: UTC
+    assert as_epoch(None) is None
+
+
+def test_readme_table_is_rewritten_between_its_markers(tmp_path) -> None:
+    from bench import readme
+
+    report = _report()
+    path = tmp_path / "README.md"
+    path.write_text(f"# Title\n\n{readme.START}\nold table\n{readme.END}\n\nAfter.\n")
+    assert readme.update(report, path)
+    text = path.read_text()
+    assert "old table" not in text and text.startswith("# Title") and text.endswith("After.\n")
+    assert "| single send, 50 connections | 1,234 req/s, p50 30 ms, p99 90 ms |" in text
+    assert "12,000 req/s (ratio 0.103)" in text
+    assert "2026-11-25 17:00:00 UTC on 2 cores" in text
+    assert "`GET /usage?group_by=day` 24 / 1,020 ms" in text
+    unmarked = tmp_path / "OTHER.md"
+    unmarked.write_text("no markers\n")
+    assert not readme.update(report, unmarked)
+    assert unmarked.read_text() == "no markers\n"
+
+
+def test_readme_table_shows_a_dash_for_a_missing_figure() -> None:
+    from bench import readme
+
+    report = _report()
+    del report["sqlite"]["e2e"]
+    assert "| end to end: bulk load, worker → Twilio fake over HTTP | — |" in readme.render(report)
+
+
+def test_lines_script_gives_each_thread_its_own_lines() -> None:
+    from bench.wrk import _LINES
+
+    script = _LINES % {
+        "file": "/tmp/x",
+        "threads": 2,
+        "path": "/callbacks/twilio/status",
+        "header": "X-Twilio-Signature",
+        "content_type": "application/x-www-form-urlencoded",
+    }
+    assert "lines[(n * 2 + tid) % #lines + 1]" in script
+    assert "local tid" not in script  # a local would hide the id each thread is given
+
+
+def _report() -> dict[str, Any]:
+    single = {"requests_per_s": 1234.0, "p50_ms": 30.0, "p99_ms": 90.0}
+    return {
+        "when": "2026-11-25T17:00:00Z",
+        "machine": {"cores": 2, "cpu": "x", "python": "3.11.7", "load_average_at_start": [1.0]},
+        "settings": {"seconds_per_wrk_run": 10},
+        "run_s": 300.0,
+        "bare_starlette": {"requests_per_s": 12000.0},
+        "sqlite": {
+            "single": single,
+            "ratio_single_to_bare": 0.103,
+            "bulk_1000": {"messages_per_s": 9000.0},
+            "e2e": {"accepted": {"messages_per_s": 1.0}},
+        },
+        "usage": {
+            "source": "earlier",
+            "when": "2026-11-25T15:00:00Z",
+            "p99_ms_one_connection": {
+                "sqlite": {
+                    "10000": {"usage_by_day": 24.0, "messages_list_50": 77.0},
+                    "1000000": {"usage_by_day": 1020.0, "messages_list_50": 383.0},
+                }
+            },
+        },
+    }
