@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from lynsms.accounts.auth import Principal
 from lynsms.billing import service as billing_service
 from lynsms.campaigns.repository import LAUNCH, NOT_DRAFT, CampaignRepository, recipients
@@ -251,7 +253,10 @@ async def _commit(
 
     op.insert_later(events, started)
     op.update(LAUNCH, [launched])
-    await runtime.database.writer.submit(op)
+    try:
+        await runtime.database.writer.submit(op)
+    except IntegrityError as exc:  # launched at the same time by another process
+        raise refused from exc
     return after()
 
 

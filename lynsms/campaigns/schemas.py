@@ -92,9 +92,12 @@ class Stats(ResponseModel):
     cancelled: int = Field(description="Not sent because the campaign was cancelled.")
 
 
-class AudienceOut(ResponseModel):
-    tags: list[str] | None = None
-    contact_ids: list[str] | None = None
+class TagsAudienceOut(ResponseModel):
+    tags: list[str] = Field(description="Contacts with any of these tags.")
+
+
+class ContactsAudienceOut(ResponseModel):
+    contact_ids: list[str]
 
 
 class CampaignOut(ResponseModel):
@@ -105,7 +108,7 @@ class CampaignOut(ResponseModel):
     template_id: str | None
     body: str | None
     variables: dict[str, Any]
-    audience: AudienceOut | None
+    audience: TagsAudienceOut | ContactsAudienceOut | None
     send_at: datetime | None
     status: Literal["draft", "scheduled", "running", "completed", "cancelled"]
     stats: Stats

@@ -10,7 +10,7 @@ import httpx
 
 from tests.contacts.helpers import error
 
-__all__ = ["error", "create", "contact", "launch", "wait_for", "campaign", "DRAFT"]
+__all__ = ["DRAFT", "campaign", "contact", "create", "error", "launch", "wait_for"]
 
 DRAFT = {"name": "Spring sale", "from": "LynSMS", "body": "Hi {{name}}, use {{code}}"}
 

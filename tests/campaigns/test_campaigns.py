@@ -320,9 +320,7 @@ async def test_what_cannot_be_launched(api, customer):
         409,
         "campaign_not_editable",
     )
-    error(
-        await api.post("/campaigns/cmp_nope/launch", headers=customer.live), 404, "not_found"
-    )
+    error(await api.post("/campaigns/cmp_nope/launch", headers=customer.live), 404, "not_found")
 
 
 async def test_a_test_key_campaign_is_free_and_stays_in_test(api, customer):

@@ -109,6 +109,10 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         spare = made("POST", "/api-keys/create", {"name": "revoked by the fuzzer"})
         contact = made("POST", "/contacts", {"phone": "+12025550143", "tags": ["fuzz"]})
         template = made("POST", "/templates", {"name": "fuzz", "body": "Hi {{name}}"})
+        draft = {"name": "fuzz", "from": "LynSMS", "body": "Hi", "audience": {"tags": ["fuzz"]}}
+        campaign = made("POST", "/campaigns", draft)
+        launched = made("POST", "/campaigns", {**draft, "send_at": later})
+        made("POST", f"/campaigns/{launched['id']}/launch")
         image = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
         uploaded = client.post("/media", files={"file": ("fuzz.gif", image, "image/gif")})
         assert uploaded.status_code == 201, uploaded.text  # Media and MMS: a media_id that exists
@@ -120,5 +124,6 @@ def _seed(url: str, keys: dict[str, str]) -> dict[str, list[str]]:
         "key_id": [spare["id"]],
         "contact_id": [contact["id"]],
         "template_id": [template["id"]],
+        "campaign_id": [campaign["id"], launched["id"]],
         "media_id": [uploaded.json()["data"]["id"]],
     }
