@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
 from fastapi import Request
 
 from lynsms.accounts.auth import KeyCache
@@ -15,6 +14,7 @@ from lynsms.config import Settings
 from lynsms.conventions.idempotency import IdempotencyStore
 from lynsms.conventions.ratelimit import RateLimiter
 from lynsms.database import Database
+from lynsms.providers.http import provider_client
 from lynsms.providers.registry import build_providers
 from lynsms.routing.service import Router
 from lynsms.senders.service import ApprovalCache
@@ -43,8 +43,7 @@ async def get_runtime(request: Request) -> Runtime:
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Database (with its writer), the shared HTTP client, the provider adapters, the limiter."""
     database = Database(settings)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-    async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
+    async with provider_client() as client:
         runtime = Runtime(
             settings=settings,
             database=database,
