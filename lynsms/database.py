@@ -101,7 +101,27 @@ def is_unavailable(exc: BaseException) -> bool:
     """A database that cannot be reached (as opposed to a bug in a statement)."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    if _sqlstate(exc).startswith(_UNAVAILABLE_STATES):
+        return True
     return isinstance(exc, OSError | ConnectionError) or "could not connect" in str(exc).lower()
+
+
+# PostgreSQL's connection exceptions (class 08) and its refusals while it shuts down,
+# crashes or starts up (57P01-57P03: "the database system is starting up").
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of the driver error behind ``exc`` (asyncpg), or ""."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return ""
 
 
 class Database:

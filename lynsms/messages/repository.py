@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.messages import status as st
 from lynsms.models import EarlyReport, Message, MessageAttempt
+from lynsms.usage.repository import ALL_TIME, ROLLED_FILTERS, UsageRepository
 from lynsms.webhooks.events import events
 
 messages: Table = Message.__table__  # type: ignore[assignment]
@@ -91,11 +92,31 @@ class MessageRepository:
         self, account_id: str, filters: dict[str, Any], offset: int, limit: int
     ) -> tuple[Sequence[RowMapping], int]:
         where = and_(m.account_id == account_id, *_conditions(filters))
-        total = await self.session.scalar(select(func.count()).select_from(messages).where(where))
+        total = await self._count(account_id, filters)
+        if total is None:
+            total = await self.session.scalar(
+                select(func.count()).select_from(messages).where(where)
+            )
         rows = await self.session.execute(
             select(messages).where(where).order_by(m.id.desc()).offset(offset).limit(limit)
         )
         return rows.mappings().all(), int(total or 0)
+
+    async def _count(self, account_id: str, filters: dict[str, Any]) -> int | None:
+        """The exact count from the usage rollup, when it holds every filter (status,
+        provider, direction, dates, in one environment); else None."""
+        rolled = {name: filters[name] for name in ROLLED_FILTERS if name in filters}
+        unrolled = set(filters) - {*rolled, *_WINDOW, "mode"}
+        if "mode" not in filters or unrolled or "" in rolled.values():  # "": no provider
+            return None
+        start, end = ALL_TIME
+        return await UsageRepository(self.session).count(
+            account_id,
+            filters["mode"],
+            rolled,
+            filters.get("created_after") or start,
+            filters.get("created_before") or end,
+        )
 
     async def lock_by_provider_ids(self, provider: str, ids: list[str]) -> Sequence[RowMapping]:
         """The messages a provider's ids name, locked for this transaction (PostgreSQL; on
@@ -254,6 +275,8 @@ class MessageRepository:
         )
         return result.mappings().first()
 
+
+_WINDOW = ("created_after", "created_before")
 
 # A kept report's message is recorded now: a message carries its provider id.
 _recorded = (

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     String,
     Table,
     and_,
@@ -39,6 +40,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -90,6 +92,14 @@ ROLLED_FILTERS = frozenset({"status", "provider", "direction"})
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """How far the rollup of one account and environment holds."""
+
+    watermark: datetime
+    dirty: set[str]  # days read from the messages
+
+
+@dataclass(frozen=True, slots=True)
 class Tally:
     """The figures of one breakdown key (``None`` for the totals of an ungrouped query)."""
 
@@ -108,53 +118,86 @@ class UsageRepository:
     # --- reading -------------------------------------------------------------------------
 
     async def tally(
-        self, account_id: str, mode: str, start: datetime, end: datetime, group_by: str | None
+        self,
+        account_id: str,
+        mode: str,
+        start: datetime,
+        end: datetime,
+        group_by: str | None,
+        standing: Standing | None = None,
     ) -> list[Tally]:
-        """Outbound messages created in ``[start, end)``, one tally per key of ``group_by``."""
+        """Outbound messages created in ``[start, end)``, one tally per key of ``group_by``
+        (``standing``: the rollup's, if the caller just read it)."""
+        split = await self.plan(account_id, mode, start, end, standing)
+        key, rolled_key = self._key(group_by), _rolled_key(group_by)
         where = self._where(account_id, mode, direction="outbound")
-        split = await self.plan(account_id, mode, start, end)
-        found: list[Tally] = []
-        for low, high in split.direct:
-            found += await self._direct_tally(where, low, high, group_by)
-        if split.uses_rollup:
-            found += await self._rolled_tally(account_id, mode, split, group_by)
-        return _merge(found)
+        parts = [
+            select(key.label("key"), *_MEASURES).where(
+                *where, m.created_at >= low, m.created_at < high
+            )
+            for low, high in split.direct
+        ]
+        parts += [
+            select(rolled_key.label("key"), *_ROLLED_MEASURES).where(
+                r.account_id == account_id, r.mode == mode, r.direction == "outbound", part
+            )
+            for part in _rolled_parts(split)
+        ]
+        if group_by is not None:
+            parts = [part.group_by(part.selected_columns.key) for part in parts]
+        return _merge([_tally(row) for row in await self._union(parts)])
 
     async def count(
         self, account_id: str, mode: str, filters: dict[str, Any], start: datetime, end: datetime
     ) -> int | None:
         """Messages created in ``[start, end)`` that match ``filters`` (columns of
         ``ROLLED_FILTERS``), counted with the rollup; None when it is not built yet."""
-        watermark = await self.watermark(account_id, mode)
-        if watermark is None:
+        standing = await self.standing(account_id, mode)
+        if standing is None:
             return None
-        split = plan(start, end, await self.dirty_days(account_id, mode, watermark))
+        split = plan(start, end, standing.dirty)
         where = self._where(account_id, mode, **filters)
-        total = 0
-        for low, high in split.direct:
-            query = select(func.count()).where(*where, m.created_at >= low, m.created_at < high)
-            total += int(await self.session.scalar(query) or 0)
-        if split.uses_rollup:
-            rolled = [getattr(r, name) == value for name, value in filters.items()]
-            query = select(func.coalesce(func.sum(r.messages), 0)).where(
-                r.account_id == account_id, r.mode == mode, *rolled
+        rolled = [getattr(r, name) == value for name, value in filters.items()]
+        parts = [
+            select(func.count().label("n")).where(*where, m.created_at >= low, m.created_at < high)
+            for low, high in split.direct
+        ]
+        parts += [
+            select(func.coalesce(func.sum(r.messages), 0).label("n")).where(
+                r.account_id == account_id, r.mode == mode, *rolled, part
             )
-            total += await self._rolled_sum(query, split)
-        return total
+            for part in _rolled_parts(split)
+        ]
+        return sum(int(row.n) for row in await self._union(parts))
 
     async def direct_tally(
         self, account_id: str, mode: str, start: datetime, end: datetime, group_by: str | None
     ) -> list[Tally]:
         """``tally`` from the messages alone, ignoring the rollup."""
-        where = self._where(account_id, mode, direction="outbound")
-        return await self._direct_tally(where, start, end, group_by)
+        standing = Standing(NEVER, set())
+        return await self.tally(account_id, mode, start, end, group_by, standing)
 
-    async def plan(self, account_id: str, mode: str, start: datetime, end: datetime) -> Plan:
+    async def plan(
+        self,
+        account_id: str,
+        mode: str,
+        start: datetime,
+        end: datetime,
+        standing: Standing | None = None,
+    ) -> Plan:
         """Where each part of ``[start, end)`` is read from (all from messages unbuilt)."""
+        if standing is None:
+            standing = await self.standing(account_id, mode)
+        if standing is None or standing.watermark <= NEVER:
+            return Plan(direct=[(start, end)])
+        return plan(start, end, standing.dirty)
+
+    async def standing(self, account_id: str, mode: str) -> Standing | None:
+        """When the rollup was refreshed and the days it cannot vouch for; None unbuilt."""
         watermark = await self.watermark(account_id, mode)
         if watermark is None:
-            return Plan(direct=[(start, end)])
-        return plan(start, end, await self.dirty_days(account_id, mode, watermark))
+            return None
+        return Standing(watermark, await self.dirty_days(account_id, mode, watermark))
 
     async def watermark(self, account_id: str, mode: str) -> datetime | None:
         """When the rollup was last refreshed; None if it never was."""
@@ -276,36 +319,12 @@ class UsageRepository:
 
     # --- the parts of a reading ----------------------------------------------------------
 
-    async def _direct_tally(
-        self, where: list[ColumnElement[bool]], low: datetime, high: datetime, group_by: str | None
-    ) -> list[Tally]:
-        key = self._key(group_by)
-        query = select(key.label("key"), *_MEASURES).where(
-            *where, m.created_at >= low, m.created_at < high
-        )
-        if group_by is not None:
-            query = query.group_by(key)
-        return [_tally(row) for row in await self.session.execute(query)]
-
-    async def _rolled_tally(
-        self, account_id: str, mode: str, split: Plan, group_by: str | None
-    ) -> list[Tally]:
-        key = _rolled_key(group_by)
-        query = select(key.label("key"), *_ROLLED_MEASURES).where(
-            r.account_id == account_id, r.mode == mode, r.direction == "outbound"
-        )
-        if group_by is not None:
-            query = query.group_by(key)
-        found: list[Tally] = []
-        for part in _rolled_parts(split):
-            found += [_tally(row) for row in await self.session.execute(query.where(part))]
-        return [tally for tally in found if tally.messages]
-
-    async def _rolled_sum(self, query: Any, split: Plan) -> int:
-        total = 0
-        for part in _rolled_parts(split):
-            total += int(await self.session.scalar(query.where(part)) or 0)
-        return total
+    async def _union(self, parts: list[Select[Any]]) -> Sequence[Row[Any]]:
+        """The rows of every part, in one statement."""
+        if not parts:
+            return []
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        return (await self.session.execute(query)).all()
 
     def _where(self, account_id: str, mode: str, **equal: Any) -> list[ColumnElement[bool]]:
         return [

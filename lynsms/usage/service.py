@@ -42,7 +42,7 @@ from lynsms.database import Database, session_scope
 from lynsms.exceptions import ValidationFailed
 from lynsms.kit.clock import isoformat, parse_timestamp, utcnow
 from lynsms.kit.money import to_number
-from lynsms.usage.repository import Tally, UsageRepository
+from lynsms.usage.repository import Standing, Tally, UsageRepository
 
 DEFAULT_WINDOW = timedelta(days=30)
 REFRESH_AFTER = timedelta(seconds=10)
@@ -58,10 +58,9 @@ async def usage(
     raw_to: str | None,
     group_by: str | None,
 ) -> dict[str, Any]:
-    start, end = window(raw_from, raw_to, utcnow())
-    await keep_current(database, account_id, mode, utcnow())
-    async with session_scope(database, write=False) as session:
-        tallies = await UsageRepository(session).tally(account_id, mode, start, end, group_by)
+    now = utcnow()
+    start, end = window(raw_from, raw_to, now)
+    tallies = await _tally(database, account_id, mode, start, end, group_by, now)
     breakdown = [] if group_by is None else sorted(tallies, key=_order)
     return {
         "object": "usage",
@@ -72,20 +71,34 @@ async def usage(
     }
 
 
-async def keep_current(database: Database, account_id: str, mode: str, now: datetime) -> None:
-    """Refresh the rollup of ``account_id``'s ``mode`` when it was never built, or when
-    messages changed since it was refreshed ``REFRESH_AFTER`` ago or more (answers are exact
-    either way: until then, the changed days are read from the messages)."""
+async def _tally(
+    database: Database,
+    account_id: str,
+    mode: str,
+    start: datetime,
+    end: datetime,
+    group_by: str | None,
+    now: datetime,
+) -> list[Tally]:
+    """The tallies, after refreshing the rollup if it is due (``needs_refresh``)."""
     async with session_scope(database, write=False) as session:
         repository = UsageRepository(session)
-        watermark = await repository.watermark(account_id, mode)
-        if watermark is not None and (
-            watermark > now - REFRESH_AFTER
-            or not await repository.dirty_days(account_id, mode, watermark)
-        ):
-            return
+        standing = await repository.standing(account_id, mode)
+        if not needs_refresh(standing, now):
+            return await repository.tally(account_id, mode, start, end, group_by, standing)
     async with session_scope(database, write=True) as session:
         await UsageRepository(session).refresh(account_id, mode, now)
+    async with session_scope(database, write=False) as session:
+        return await UsageRepository(session).tally(account_id, mode, start, end, group_by)
+
+
+def needs_refresh(standing: Standing | None, now: datetime) -> bool:
+    """When the rollup was never built, or messages changed since it was refreshed
+    ``REFRESH_AFTER`` ago or more (answers are exact either way: until then, the days
+    that changed are read from the messages)."""
+    if standing is None:
+        return True
+    return bool(standing.dirty) and standing.watermark <= now - REFRESH_AFTER
 
 
 def window(raw_from: str | None, raw_to: str | None, now: datetime) -> tuple[datetime, datetime]:

@@ -37,7 +37,8 @@ async def settle(api, headers, message, wanted, tries=150) -> None:
         await asyncio.sleep(0.1)
         response = await api.get(f"/messages/{message['id']}", headers=headers)
         status = response.json()["data"]["status"]
-    raise AssertionError(f"{message['id']} stayed {status}, wanted {wanted}")
+    detail = (await api.get(f"/messages/{message['id']}", headers=headers)).json()["data"]
+    raise AssertionError(f"{message['id']} stayed {status}, wanted {wanted}: {detail}")
 
 
 async def usage(api, headers, **params) -> dict[str, Any]:
