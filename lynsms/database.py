@@ -33,10 +33,13 @@ __all__ = ["Database", "DbSession", "session_scope"]
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if not settings.is_sqlite:
+        # As many connections as before (pool size + as many overflow), all kept: overflow
+        # connections are closed when handed back, so a busy API reconnected (TLS probe,
+        # authentication) on most requests. Above that, requests wait for a connection.
         return create_async_engine(
             settings.database_url,
-            pool_size=settings.database.pool_size,
-            max_overflow=settings.database.pool_size,
+            pool_size=2 * settings.database.pool_size,
+            max_overflow=0,
             pool_pre_ping=True,
         )
     engine = create_async_engine(settings.database_url, pool_size=settings.database.pool_size)
@@ -131,6 +134,13 @@ class Database:
         self.settings = settings
         self.engine = create_engine(settings)
         self.writes = write_engine(settings, self.engine)
+        # Single-statement reads without BEGIN and ROLLBACK (two round trips on PostgreSQL);
+        # on SQLite the engine itself (its connections BEGIN explicitly).
+        self.autocommit = (
+            self.engine
+            if settings.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(self.writes, expire_on_commit=False)
         # SQLite has one writer at a time; writers of this process queue here, not in SQLite's

@@ -21,7 +21,7 @@ from fastapi.openapi.models import HTTPBearer
 from fastapi.security.base import SecurityBase
 
 from lynsms.accounts import scopes as scope_rules
-from lynsms.accounts.repository import AccountRepository, ApiKeyRepository
+from lynsms.accounts.repository import principal_row
 from lynsms.database import Database
 from lynsms.exceptions import (
     AuthenticationError,
@@ -91,18 +91,17 @@ class KeyCache:
 
 
 async def load_principal(database: Database, key_hash: str) -> Principal | None:
-    async with database.read_sessions() as session:
-        key = await ApiKeyRepository(session).get_by_hash(key_hash)
-        if key is None:
-            return None
-        account = await AccountRepository(session).get(key.account_id)
+    async with database.autocommit.connect() as conn:
+        key = await principal_row(conn, key_hash)
+    if key is None:
+        return None
     networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in key.allowed_ips or [])
     return Principal(
         key_id=key.id,
         account_id=key.account_id,
         environment=key.environment,
         scopes=frozenset(key.scopes),
-        currency=account.currency if account else "USD",
+        currency=key.currency or "USD",
         rate_limit_per_minute=key.rate_limit_per_minute,
         allowed_networks=networks,
         expires_at=key.expires_at,

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lynsms.models import Account, ApiKey
 
 _api_keys: Table = ApiKey.__table__  # type: ignore[assignment]
+_accounts: Table = Account.__table__  # type: ignore[assignment]
 
 # For the group-commit writer: rows {"kid": key id, "at": datetime}.
 TOUCH_KEYS = (
     update(_api_keys).where(_api_keys.c.id == bindparam("kid")).values(last_used_at=bindparam("at"))
 )
+
+# A key and its account's currency in one statement, without an ORM session: on PostgreSQL
+# every request reads its key (a revocation holds in every process at the next request).
+_PRINCIPAL = (
+    select(
+        *(_api_keys.c[name] for name in ("id", "account_id", "environment", "scopes")),
+        *(_api_keys.c[name] for name in ("rate_limit_per_minute", "allowed_ips", "expires_at")),
+        _api_keys.c.revoked_at,
+        _accounts.c.currency,
+    )
+    .select_from(_api_keys.outerjoin(_accounts, _accounts.c.id == _api_keys.c.account_id))
+    .where(_api_keys.c.key_hash == bindparam("key_hash"))
+)
+
+
+async def principal_row(conn: AsyncConnection, key_hash: str) -> Row[*tuple[Any, ...]] | None:
+    """The key of ``key_hash`` with its account's ``currency``, or None."""
+    return (await conn.execute(_PRINCIPAL, {"key_hash": key_hash})).first()
 
 
 class AccountRepository:

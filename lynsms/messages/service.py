@@ -73,8 +73,8 @@ async def send_one(
         param="to",
     )
     guard = (OPTED_OUT, {"account": principal.account_id, "phone": row["to_number"]}, opted_out)
-    await _accept(runtime, principal, [row], row["id"], "message", guard, attach)
-    await _dispatch_now(runtime, [row])
+    if not await _accept(runtime, principal, [row], row["id"], "message", guard, attach):
+        await _dispatch_now(runtime, [row])
     return message_to_dict(row)
 
 
@@ -99,8 +99,9 @@ async def send_bulk(
         results.append(row)
     rows = await _drop_opted_out(runtime, principal, rows, results)
     if rows:
-        await _accept(runtime, principal, rows, bulk_id, f"bulk of {len(rows)}", attach=attach)
-        await _dispatch_now(runtime, rows)
+        what = f"bulk of {len(rows)}"
+        if not await _accept(runtime, principal, rows, bulk_id, what, attach=attach):
+            await _dispatch_now(runtime, rows)
     return _bulk_result(bulk_id, [bulk_item(r) if "to_number" in r else r for r in results])
 
 
@@ -350,9 +351,12 @@ async def _accept(
     what: str,
     guard: tuple[Any, dict[str, Any], Exception] | None = None,
     attach: Attach | None = None,
-) -> None:
-    """Commit the rows and, for live keys, the debit (packages first): all or nothing (402)."""
-    op = WriteOp(guard=guard).insert(messages, rows)
+) -> bool:
+    """Commit the rows and, for live keys, the debit (packages first): all or nothing (402).
+    True when the queued rows were dispatched in the same commit (``_dispatch_in_process``)."""
+    op = WriteOp(guard=guard)
+    dispatched = await _dispatch_in_process(runtime, principal, rows, op)
+    op.insert(messages, rows)
     if attach is not None:
         attach(op, rows)
     scheduled = [row for row in rows if row["status"] == st.SCHEDULED]
@@ -368,6 +372,28 @@ async def _accept(
     if scheduled:  # the worker may be asleep until a later due time
         runtime.wakeup.notify("messages")
     MESSAGES_ACCEPTED.labels(principal.environment).inc(len(rows))
+    return dispatched
+
+
+async def _dispatch_in_process(
+    runtime: Runtime, principal: Principal, rows: list[dict[str, Any]], op: WriteOp
+) -> bool:
+    """For the built-in simulator only (in-process: calling it has no effect outside this
+    request), dispatch before the accepting commit and fold the outcome into it, so a send
+    costs one commit instead of two. The rows end as the second commit would leave them.
+    False, rows untouched, when a real provider is involved or a send failed (its refund
+    must follow the debit's commit): ``_dispatch_now`` then runs after the accept."""
+    queued = [row for row in rows if row["status"] == st.QUEUED]
+    if not queued or not (principal.is_test or runtime.router.simulated):
+        return False
+    trial = [dict(row) for row in queued]
+    outcome = await dispatch(runtime, trial, deadline_in(runtime.settings.routing.send_budget))
+    if any(row["status"] == st.FAILED for row in trial):
+        return False
+    for row, done in zip(queued, trial, strict=True):
+        row.update(done, locked_until=None)  # what RECORD_DISPATCH or RELEASE would write
+    op.inserts.extend(outcome.inserts)  # attempts and events; no refunds (nothing failed)
+    return True
 
 
 async def _dispatch_now(runtime: Runtime, rows: list[dict[str, Any]]) -> None:
