@@ -1,35 +1,25 @@
-"""The HTTP transport the provider adapters share: several small connection pools.
+"""The HTTP client the provider adapters share: httpx's API over aiohttp's connection pool.
 
-httpcore's pool looks at every connection it holds on each request it starts and
-finishes (an ``is_idle`` scan per idle connection, quadratic in the pool size, and a
-``poll()`` per idle socket for expiry: encode/httpcore#1035, unfixed in 1.0.9). With
-one pool of 100 keep-alive connections that bookkeeping was ~40 % of the worker's
-CPU, capping dispatch at ~150 messages/s here. Requests are spread round-robin over
-``shards`` pools of ``per_shard`` connections each: the same total, scans 1/shards as
-long.
+The adapters speak httpx (``post``, ``httpx.Response``, httpx's exceptions; their tests
+drive them with ``httpx.MockTransport``). Underneath, httpcore's pool looks at every
+connection it holds on each request it starts and finishes (an ``is_idle`` scan per idle
+connection, quadratic in the pool size, and a ``poll()`` per idle socket:
+encode/httpcore#1035, unfixed in 1.0.9): with 100 keep-alive connections that
+bookkeeping was ~40 % of the worker's CPU and dispatch stalled at ~150 messages/s here.
+``httpx-aiohttp`` (by an httpx maintainer) swaps that pool for aiohttp's connector and
+C HTTP parser; requests, responses and exceptions stay httpx's.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
-
-class ShardedTransport(httpx.AsyncBaseTransport):
-    def __init__(self, shards: int = 8, per_shard: int = 16) -> None:
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self._shards = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(shards)]
-        self._next = itertools.cycle(self._shards)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await next(self._next).handle_async_request(request)
-
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
+MAX_CONNECTIONS = 256  # above the worker's lanes plus the send path's own dispatches
 
 
 def provider_client() -> httpx.AsyncClient:
     """The client every adapter is given (``lynsms.runtime``)."""
-    return httpx.AsyncClient(transport=ShardedTransport(), follow_redirects=False)
+    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=128)
+    transport = AiohttpTransport(limits=limits, trust_env=False)
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
