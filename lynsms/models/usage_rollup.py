@@ -44,11 +44,11 @@ class UsageRollupState(Base):
 
 
 class UsageRollupDirty(Base):
-    """A day whose rollup no longer holds (a message of it was deleted): recomputed on the
-    next refresh, read from the messages until then."""
+    """An hour whose rollup no longer holds (a message of it was deleted): recomputed on
+    the next refresh, read from the messages until then."""
 
     __tablename__ = "usage_rollup_dirty"
 
     account_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     mode: Mapped[str] = mapped_column(String(8), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # 2026-11-25T13

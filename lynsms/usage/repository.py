@@ -37,6 +37,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    not_,
     null,
     or_,
     select,
@@ -49,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.messages import status as st
 from lynsms.models import Message, UsageRollup, UsageRollupDirty, UsageRollupState
-from lynsms.usage.spans import Plan, day_ranges, plan
+from lynsms.usage.spans import Plan, day_of, day_ranges, hour_of, hour_ranges, plan
 
 messages: Table = Message.__table__  # type: ignore[assignment]
 rollup: Table = UsageRollup.__table__  # type: ignore[assignment]
@@ -59,6 +60,7 @@ m = messages.c
 r = rollup.c
 
 FAILED = (st.FAILED, st.UNDELIVERED, st.EXPIRED)
+DIRECTIONS = ("inbound", "outbound")
 # How late a change may commit after reading the clock (or how far another machine's clock
 # may lag) and still be seen: changes this much older than the watermark are re-read.
 MARGIN = timedelta(seconds=60)
@@ -96,7 +98,7 @@ class Standing:
     """How far the rollup of one account and environment holds."""
 
     watermark: datetime
-    dirty: set[str]  # days read from the messages
+    dirty: set[str]  # hours read from the messages (2026-11-25T13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,8 @@ class UsageRepository:
             return None
         split = plan(start, end, standing.dirty)
         where = self._where(account_id, mode, **filters)
+        if "direction" not in filters:  # one range of ix_messages_usage per direction
+            where.append(m.direction.in_(DIRECTIONS))
         rolled = [getattr(r, name) == value for name, value in filters.items()]
         parts = [
             select(func.count().label("n")).where(*where, m.created_at >= low, m.created_at < high)
@@ -197,7 +201,7 @@ class UsageRepository:
         watermark = await self.watermark(account_id, mode)
         if watermark is None:
             return None
-        return Standing(watermark, await self.dirty_days(account_id, mode, watermark))
+        return Standing(watermark, await self.dirty_hours(account_id, mode, watermark))
 
     async def watermark(self, account_id: str, mode: str) -> datetime | None:
         """When the rollup was last refreshed; None if it never was."""
@@ -208,49 +212,20 @@ class UsageRepository:
         )
         return None if found is None or found <= NEVER else found
 
-    async def dirty_days(self, account_id: str, mode: str, watermark: datetime) -> set[str]:
-        """Days the rollup cannot vouch for: a message of them changed since ``watermark``
+    async def dirty_hours(self, account_id: str, mode: str, watermark: datetime) -> set[str]:
+        """Hours the rollup cannot vouch for: a message of them changed since ``watermark``
         less ``MARGIN``, or was deleted."""
-        changed = select(self._day(m.created_at).label("day")).where(
+        changed = select(self._hour(m.created_at).label("hour")).where(
             m.account_id == account_id, m.mode == mode, m.updated_at > watermark - MARGIN
         )
-        marked = select(marks.c.day).where(marks.c.account_id == account_id, marks.c.mode == mode)
-        days = await self.session.scalars(changed.union(marked))
-        return {_day_text(day) for day in days}
+        marked = select(marks.c.hour).where(marks.c.account_id == account_id, marks.c.mode == mode)
+        return set(await self.session.scalars(changed.union(marked)))
 
     # --- keeping the rollup --------------------------------------------------------------
 
-    async def refresh(self, account_id: str, mode: str, now: datetime) -> None:
-        """Bring the rollup of ``account_id``'s ``mode`` up to ``now`` (a write session).
-
-        Refreshes of one account and environment take turns (the state row's lock on
-        PostgreSQL, the one writer on SQLite)."""
-        watermark = await self._lock_state(account_id, mode)
-        forgotten = await self.session.scalars(
-            delete(marks)
-            .where(marks.c.account_id == account_id, marks.c.mode == mode)
-            .returning(marks.c.day)
-        )
-        days = set(forgotten.all())
-        if watermark <= NEVER:
-            await self._recompute(account_id, mode, None)
-        else:
-            days |= await self.dirty_days(account_id, mode, watermark)
-            for low, high in day_ranges(days):
-                await self._recompute(account_id, mode, (low, high))
-        await self.session.execute(
-            update(states)
-            .where(states.c.account_id == account_id, states.c.mode == mode)
-            .values(watermark=now)
-        )
-
-    async def mark_dirty(self, account_id: str, mode: str, created_at: datetime) -> None:
-        """Distrust the rollup of the day of a message about to be deleted."""
-        day = created_at.astimezone(UTC).date().isoformat()
-        row = {"account_id": account_id, "mode": mode, "day": day}
-        await self.session.execute(self._insert(marks).values(row).on_conflict_do_nothing())
-
-    async def _lock_state(self, account_id: str, mode: str) -> datetime:
+    async def lock_state(self, account_id: str, mode: str) -> datetime:
+        """The watermark (``NEVER`` unbuilt), locked: refreshes of one account and
+        environment take turns (the row's lock on PostgreSQL, the one writer on SQLite)."""
         row = {"account_id": account_id, "mode": mode, "watermark": NEVER}
         await self.session.execute(self._insert(states).values(row).on_conflict_do_nothing())
         query = select(states.c.watermark).where(
@@ -261,18 +236,70 @@ class UsageRepository:
         watermark: datetime = (await self.session.execute(query)).scalar_one()
         return watermark
 
-    async def _recompute(
-        self, account_id: str, mode: str, span: tuple[datetime, datetime] | None
+    async def set_watermark(self, account_id: str, mode: str, now: datetime) -> None:
+        await self.session.execute(
+            update(states)
+            .where(states.c.account_id == account_id, states.c.mode == mode)
+            .values(watermark=now)
+        )
+
+    async def forget_marks(self, account_id: str, mode: str) -> set[str]:
+        """The hours marked by deletions, unmarked (a refresh recomputes them)."""
+        forgotten = await self.session.scalars(
+            delete(marks)
+            .where(marks.c.account_id == account_id, marks.c.mode == mode)
+            .returning(marks.c.hour)
+        )
+        return set(forgotten.all())
+
+    async def mark_dirty(self, account_id: str, mode: str, created_at: datetime) -> None:
+        """Distrust the rollup of the hour of a message about to be deleted."""
+        row = {"account_id": account_id, "mode": mode, "hour": hour_of(created_at)}
+        await self.session.execute(self._insert(marks).values(row).on_conflict_do_nothing())
+
+    async def recompute_hours(self, account_id: str, mode: str, hours: set[str]) -> None:
+        """Sum the messages of ``hours`` into the rollup anew, and their days."""
+        for low, high in hour_ranges(hours):
+            await self._rebuild_hours(account_id, mode, low, high)
+        for low, high in day_ranges({hour[:10] for hour in hours}):
+            await self._rebuild_days(account_id, mode, low, high)
+
+    async def recompute_days(
+        self, account_id: str, mode: str, low: datetime, high: datetime
     ) -> None:
-        """Sum the messages created in ``span`` (None: all of them) into the rollup anew."""
-        mine = [r.account_id == account_id, r.mode == mode]
-        sources = [m.account_id == account_id, m.mode == mode]
-        if span is not None:
-            first, last = (moment.date().isoformat() for moment in span)
-            mine.append(_buckets(r.bucket, first, last))
-            sources += [m.created_at >= span[0], m.created_at < span[1]]
-        await self.session.execute(delete(rollup).where(*mine))
-        hour = literal("H") + self._day(m.created_at) + literal("T") + self._hour(m.created_at)
+        """Sum the messages of the days ``[low, high)`` (midnights) into the rollup anew."""
+        await self._rebuild_hours(account_id, mode, low, high)
+        await self._rebuild_days(account_id, mode, low, high)
+
+    async def history(self, account_id: str, mode: str) -> tuple[datetime, datetime] | None:
+        """When the first and the last message of ``account_id``'s ``mode`` were created."""
+        moments: list[datetime] = []
+        for direction in DIRECTIONS:  # each one range of ix_messages_usage
+            where = self._where(account_id, mode, direction=direction)
+            for edge in (func.min(m.created_at), func.max(m.created_at)):
+                found = await self.session.scalar(select(edge).where(*where))
+                if found is not None:
+                    moments.append(found)
+        return (min(moments), max(moments)) if moments else None
+
+    async def forget_outside(self, account_id: str, mode: str, first: str, last: str) -> None:
+        """Drop rolled-up days outside ``[first, last)``: no message is there any more."""
+        await self.session.execute(
+            delete(rollup).where(
+                r.account_id == account_id, r.mode == mode, not_(_buckets(r.bucket, first, last))
+            )
+        )
+
+    async def _rebuild_hours(
+        self, account_id: str, mode: str, low: datetime, high: datetime
+    ) -> None:
+        first, last = "H" + hour_of(low), "H" + hour_of(high)
+        await self.session.execute(
+            delete(rollup).where(
+                r.account_id == account_id, r.mode == mode, r.bucket >= first, r.bucket < last
+            )
+        )
+        hour = literal("H") + self._hour(m.created_at)
         await self._insert_rolled(
             select(
                 m.account_id,
@@ -286,13 +313,26 @@ class UsageRepository:
                 func.coalesce(func.sum(m.segments), 0),
                 func.coalesce(func.sum(m.cost_units), 0),
             )
-            .where(*sources)
+            .where(
+                m.account_id == account_id,
+                m.mode == mode,
+                m.direction.in_(DIRECTIONS),  # one range of ix_messages_usage per direction
+                m.created_at >= low,
+                m.created_at < high,
+            )
             .group_by(m.account_id, m.mode, hour, m.direction, m.provider, m.country, m.status)
         )
+
+    async def _rebuild_days(
+        self, account_id: str, mode: str, low: datetime, high: datetime
+    ) -> None:
+        """The day rows of ``[low, high)`` (midnights) anew, from their hour rows."""
+        first, last = day_of(low), day_of(high)
+        mine = [r.account_id == account_id, r.mode == mode]
+        await self.session.execute(
+            delete(rollup).where(*mine, r.bucket >= "D" + first, r.bucket < "D" + last)
+        )
         day = literal("D") + func.substr(r.bucket, 2, 10, type_=String)
-        hours = [*mine[:2], r.bucket.startswith("H")]
-        if span is not None:
-            hours.append(_buckets(r.bucket, first, last))
         await self._insert_rolled(
             select(
                 r.account_id,
@@ -306,7 +346,7 @@ class UsageRepository:
                 func.sum(r.segments),
                 func.sum(r.cost_units),
             )
-            .where(*hours)
+            .where(*mine, r.bucket >= "H" + first, r.bucket < "H" + last)
             .group_by(r.account_id, r.mode, day, r.direction, r.provider, r.country, r.status)
         )
 
@@ -346,16 +386,17 @@ class UsageRepository:
         return columns[group_by]
 
     def _day(self, column: Any) -> ColumnElement[Any]:
-        """The UTC day of a timestamp column, as text on both databases."""
+        """The UTC day of a timestamp column, 2026-11-25, as text on both databases."""
         if self._dialect == "postgresql":
             return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD", type_=String)
         # SQLite stores UTC as text, "2026-11-25 13:55:51.123456": the day is its first ten.
         return func.substr(column, 1, 10, type_=String)
 
     def _hour(self, column: Any) -> ColumnElement[Any]:
+        """The UTC hour of a timestamp column, 2026-11-25T13, as text on both databases."""
         if self._dialect == "postgresql":
-            return func.to_char(func.timezone("UTC", column), "HH24", type_=String)
-        return func.substr(column, 12, 2, type_=String)
+            return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24', type_=String)
+        return func.replace(func.substr(column, 1, 13), " ", "T", type_=String)
 
     def _insert(self, table: Table) -> Any:
         return (pg_insert if self._dialect == "postgresql" else sqlite_insert)(table)
@@ -396,10 +437,6 @@ def _rolled_key(group_by: str | None) -> ColumnElement[Any]:
         "status": r.status,
     }
     return columns[group_by]
-
-
-def _day_text(day: Any) -> str:
-    return day.isoformat() if isinstance(day, date) else str(day)
 
 
 def _merge(tallies: Sequence[Tally]) -> list[Tally]:

@@ -42,7 +42,8 @@ from lynsms.database import Database, session_scope
 from lynsms.exceptions import ValidationFailed
 from lynsms.kit.clock import isoformat, parse_timestamp, utcnow
 from lynsms.kit.money import to_number
-from lynsms.usage.repository import Standing, Tally, UsageRepository
+from lynsms.usage.repository import NEVER, Standing, Tally, UsageRepository
+from lynsms.usage.spans import DAY, day_of, midnight_of
 
 DEFAULT_WINDOW = timedelta(days=30)
 REFRESH_AFTER = timedelta(seconds=10)
@@ -86,10 +87,39 @@ async def _tally(
         standing = await repository.standing(account_id, mode)
         if not needs_refresh(standing, now):
             return await repository.tally(account_id, mode, start, end, group_by, standing)
-    async with session_scope(database, write=True) as session:
-        await UsageRepository(session).refresh(account_id, mode, now)
+    await refresh(database, account_id, mode, now)
     async with session_scope(database, write=False) as session:
         return await UsageRepository(session).tally(account_id, mode, start, end, group_by)
+
+
+async def refresh(database: Database, account_id: str, mode: str, now: datetime) -> None:
+    """Bring the rollup of ``account_id``'s ``mode`` up to ``now``: recompute the hours
+    that changed; the first time, build it a day per transaction (on SQLite the one
+    writer is never held longer than a day of messages takes)."""
+    async with session_scope(database, write=True) as session:
+        repository = UsageRepository(session)
+        watermark = await repository.lock_state(account_id, mode)
+        if watermark > NEVER:
+            hours = await repository.forget_marks(account_id, mode)
+            hours |= await repository.dirty_hours(account_id, mode, watermark)
+            await repository.recompute_hours(account_id, mode, hours)
+            await repository.set_watermark(account_id, mode, now)
+            return
+        await repository.forget_marks(account_id, mode)
+        history = await repository.history(account_id, mode)
+        first, last = (day_of(moment) for moment in history or (now, now))
+        await repository.forget_outside(account_id, mode, first, day_of(midnight_of(last) + DAY))
+    day = midnight_of(first)
+    while day <= midnight_of(last):
+        async with session_scope(database, write=True) as session:
+            repository = UsageRepository(session)
+            await repository.lock_state(account_id, mode)
+            await repository.recompute_days(account_id, mode, day, day + DAY)
+        day += DAY
+    async with session_scope(database, write=True) as session:
+        repository = UsageRepository(session)
+        await repository.lock_state(account_id, mode)
+        await repository.set_watermark(account_id, mode, now)
 
 
 def needs_refresh(standing: Standing | None, now: datetime) -> bool:

@@ -13,9 +13,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import delete, select
 
 from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
+from lynsms.models import Message, MessageAttempt
 from lynsms.usage import repository, service
 from lynsms.usage.repository import UsageRepository
 from lynsms.usage.spans import DAY, HOUR, midnight_of
@@ -61,7 +63,7 @@ async def check(server, account_id, *, from_rollup: bool) -> None:
         repo = UsageRepository(session)
         watermark = await repo.watermark(account_id, MODE)
         assert watermark is not None
-        dirty = await repo.dirty_days(account_id, MODE, watermark)
+        dirty = await repo.dirty_hours(account_id, MODE, watermark)
         assert (not dirty) if from_rollup else bool(dirty)
         for start, end in windows():
             assert (await repo.plan(account_id, MODE, start, end)).uses_rollup
@@ -76,8 +78,7 @@ async def check(server, account_id, *, from_rollup: bool) -> None:
 
 
 async def refresh(server, account_id) -> None:
-    async with session_scope(server.runtime.database, write=True) as session:
-        await UsageRepository(session).refresh(account_id, MODE, utcnow())
+    await service.refresh(server.runtime.database, account_id, MODE, utcnow())
 
 
 async def test_rollup_matches_messages_through_sends_reports_refunds_cancels_and_expiry(server):
@@ -151,4 +152,30 @@ async def test_get_usage_builds_the_rollup_and_refreshes_it_after_changes(server
             (utcnow() - 2 * DAY).date().isoformat(),
             message["created_at"][:10],
         ]
+        await check(server, account_id, from_rollup=True)
+
+
+async def test_a_deleted_message_leaves_the_rollup_exact(server):
+    """Deletion (the Twilio API's DELETE) marks the message's hour, as it has no row left."""
+    customer = await create_customer(server.runtime)
+    headers, account_id = customer.test, customer.account_id
+    async with httpx.AsyncClient(base_url=server.url + "/api/v1", timeout=30) as api:
+        kept, gone = [await send(api, headers, DELIVERED) for _ in range(2)]
+        for message in (kept, gone):
+            await settle(api, headers, message, "delivered")
+        await backdate(server.runtime, gone["id"], utcnow() - DAY)
+        await refresh(server, account_id)
+        await check(server, account_id, from_rollup=True)
+        async with session_scope(server.runtime.database, write=True) as session:
+            row = (
+                await session.execute(select(Message).where(Message.id == gone["id"]))
+            ).scalar_one()
+            await UsageRepository(session).mark_dirty(account_id, MODE, row.created_at)
+            await session.execute(
+                delete(MessageAttempt).where(MessageAttempt.message_id == gone["id"])
+            )
+            await session.execute(delete(Message).where(Message.id == gone["id"]))
+        await check(server, account_id, from_rollup=False)
+        assert (await usage(api, headers))["totals"]["messages"] == 1
+        await refresh(server, account_id)
         await check(server, account_id, from_rollup=True)

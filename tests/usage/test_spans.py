@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from lynsms.usage.spans import DAY, HOUR, Plan, midnight_of, plan
+from lynsms.usage.spans import DAY, HOUR, Hours, Plan, hour_of, midnight_of, plan
 
 T = datetime(2026, 11, 25, 13, 55, 51, 123456, tzinfo=UTC)
 
@@ -50,7 +50,7 @@ def assert_partition(split: Plan, start: datetime, end: datetime) -> None:
 def test_the_parts_cover_the_window_exactly_once(start, end):
     split = plan(start, end, set())
     assert_partition(split, start, end)
-    dirty = {(start + DAY).date().isoformat(), start.date().isoformat()}
+    dirty = {hour_of(start + DAY), hour_of(start), hour_of(start + HOUR), hour_of(end - HOUR)}
     assert_partition(plan(start, end, dirty), start, end)
 
 
@@ -60,11 +60,15 @@ def test_a_long_window_reads_at_most_two_part_hours_of_messages():
     assert split.days == ("2026-10-27", "2026-11-25")
 
 
-def test_dirty_days_are_read_from_the_messages():
-    split = plan(T - timedelta(days=30), T, {"2026-11-01", "2026-11-25"})
+def test_dirty_hours_are_read_from_the_messages_and_the_rest_of_their_day_by_hour():
+    split = plan(T - timedelta(days=30), T, {"2026-11-01T05", "2026-11-01T06", "2026-11-25T03"})
     assert split.skipped_days == ["2026-11-01"]
-    assert (midnight_of("2026-11-01"), midnight_of("2026-11-02")) in split.direct
-    assert all(hours.day != "2026-11-25" for hours in split.hours)
+    five = midnight_of("2026-11-01") + 5 * HOUR
+    assert (five, five + 2 * HOUR) in split.direct
+    assert Hours("2026-11-01", 0, 5) in split.hours
+    assert Hours("2026-11-01", 7, 24) in split.hours
+    assert Hours("2026-11-25", 0, 3) in split.hours
+    assert Hours("2026-11-25", 4, 13) in split.hours
 
 
 def test_an_edge_at_the_end_of_the_calendar_is_read_from_the_messages():

@@ -51,8 +51,8 @@ def upgrade() -> None:
         "usage_rollup_dirty",
         sa.Column("account_id", sa.String(length=32), nullable=False),
         sa.Column("mode", sa.String(length=8), nullable=False),
-        sa.Column("day", sa.String(length=10), nullable=False),
-        sa.PrimaryKeyConstraint("account_id", "mode", "day", name=op.f("pk_usage_rollup_dirty")),
+        sa.Column("hour", sa.String(length=13), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "mode", "hour", name=op.f("pk_usage_rollup_dirty")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
