@@ -43,6 +43,7 @@ log = logging.getLogger("lynsms.writer")
 _TABLE_ORDER = {table: index for index, table in enumerate(Base.metadata.sorted_tables)}
 _INSERTS = {table: table.insert() for table in Base.metadata.sorted_tables}
 Outcomes = list[BaseException | None]
+Step = Callable[[Connection], "WriteOp"]
 
 
 @dataclass
@@ -56,6 +57,8 @@ class WriteOp:
     updates: list[tuple[Update, list[dict[str, Any]]]] = field(default_factory=list)
     # (table, build): rows built after the debit step, on every attempt (they may show it)
     later: list[tuple[Table, Callable[[], list[dict[str, Any]]]]] = field(default_factory=list)
+    # Run last, in op order: writes that depend on what the transaction reads (``then``).
+    steps: list[Step] = field(default_factory=list)
 
     def insert(self, table: Table, rows: list[dict[str, Any]]) -> WriteOp:
         if rows:
@@ -70,6 +73,14 @@ class WriteOp:
     def insert_later(self, table: Table, build: Callable[[], list[dict[str, Any]]]) -> WriteOp:
         """Insert what ``build()`` returns once the debit is taken (e.g. its ledger row)."""
         self.later.append((table, build))
+        return self
+
+    def then(self, step: Step) -> WriteOp:
+        """Run ``step(conn)`` in the transaction after every op's inserts and updates; it
+        returns the WriteOp (no debit, no guard) of what it decided to write. It may run
+        more than once (a batch that fails is retried op by op): it must only read and
+        decide, never keep state of its own."""
+        self.steps.append(step)
         return self
 
 
@@ -319,6 +330,10 @@ def _apply(
     accepted = [op for op, error in zip(ops, refused, strict=True) if error is None]
     _insert(conn, accepted, execute)
     _update(conn, accepted, execute)
+    for step in (step for op in accepted for step in op.steps):
+        decided = [step(conn)]  # written before the next step reads
+        _insert(conn, decided, execute)
+        _update(conn, decided, execute)
     return refused
 
 

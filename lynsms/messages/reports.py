@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.billing import service as billing_service
@@ -22,10 +24,12 @@ from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.kit.metrics import STATUS_CHANGES
 from lynsms.messages import status as st
-from lynsms.messages.repository import MessageRepository
+from lynsms.messages.repository import MOVE, MessageRepository, early_reports, messages
 from lynsms.messages.views import message_to_dict
 from lynsms.providers.base import DeliveryReport
-from lynsms.webhooks.events import message_event
+from lynsms.runtime import Runtime
+from lynsms.webhooks.events import events, message_event
+from lynsms.writer import WriteOp
 
 log = get_logger("lynsms.reports")
 EARLY_REPORT_TTL = timedelta(days=1)
@@ -42,6 +46,66 @@ async def record_reports(
     rows = await repository.lock_by_provider_ids(provider, ids)
     current = {row["provider_message_id"]: dict(row) for row in rows}
     now = utcnow()
+    moves, changes, early = _plan(current, reports, now)
+    await repository.move_many(moves)
+    await repository.add_events(changes)
+    await _refund(session, current, moves)
+    await _keep_early(repository, provider, early, now)
+    _count(moves)
+    return len(moves)
+
+
+async def record_reports_batched(
+    runtime: Runtime, provider: str, reports: list[DeliveryReport]
+) -> int:
+    """``record_reports`` through the group-commit writer: the reports of every request
+    waiting share one transaction (the same reads, moves, events, refunds and kept early
+    reports, answered after the commit). How many moved."""
+    if not reports:
+        return 0
+    moved: list[list[dict[str, Any]]] = []
+
+    def step(conn: Connection) -> WriteOp:
+        op, moves = _reports_op(conn, provider, reports)
+        moved.append(moves)  # the last attempt is the one committed
+        return op
+
+    await runtime.database.writer.submit(WriteOp().then(step))
+    _count(moved[-1])
+    return len(moved[-1])
+
+
+def _reports_op(
+    conn: Connection, provider: str, reports: list[DeliveryReport]
+) -> tuple[WriteOp, list[dict[str, Any]]]:
+    ids = list({report.provider_message_id for report in reports})
+    query = select(messages).where(
+        messages.c.provider == provider, messages.c.provider_message_id.in_(ids)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = {row["provider_message_id"]: dict(row) for row in conn.execute(query).mappings()}
+    now = utcnow()
+    moves, changes, early = _plan(current, reports, now)
+    by_id = {row["id"]: row for row in current.values()}
+    refunds = []
+    for move in moves:
+        row = by_id[move["p_id"]]
+        if move["p_status"] in st.REFUNDED and row["mode"] == "live":
+            refunds.append((row["account_id"], row["cost_units"], row["id"]))
+    if early:
+        _log_early(provider, early)
+    op = WriteOp().update(MOVE, moves).insert(events, changes)
+    op.insert(early_reports, [_early_row(provider, report, now) for report in early])
+    billing_service.add_refunds(op, refunds)
+    return op, moves
+
+
+def _plan(
+    current: dict[str, dict[str, Any]], reports: list[DeliveryReport], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[DeliveryReport]]:
+    """The moves, the events and the reports kept for later (their message is not known
+    yet), reading the rows of ``current`` (updated in memory, in report order)."""
     moves: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     early: list[DeliveryReport] = []
@@ -53,13 +117,12 @@ async def record_reports(
             moves.append(_move(row, report, now))
             _mirror(row, moves[-1])
             changes.append(message_event(message_to_dict(row), row["account_id"], now))
-    await repository.move_many(moves)
-    await repository.add_events(changes)
-    await _refund(session, current, moves)
-    await _keep_early(repository, provider, early, now)
+    return moves, changes, early
+
+
+def _count(moves: list[dict[str, Any]]) -> None:
     for move in moves:
         STATUS_CHANGES.labels(move["p_status"]).inc()
-    return len(moves)
 
 
 def _move(row: dict[str, Any], report: DeliveryReport, now: datetime) -> dict[str, Any]:
@@ -104,12 +167,16 @@ async def _keep_early(
 ) -> None:
     if not reports:
         return
+    _log_early(provider, reports)
+    await repository.keep_early_reports([_early_row(provider, r, now) for r in reports])
+
+
+def _log_early(provider: str, reports: list[DeliveryReport]) -> None:
     log.info(
         "report for a message not recorded yet: kept",
         provider=provider,
         provider_message_ids=[report.provider_message_id for report in reports][:20],
     )
-    await repository.keep_early_reports([_early_row(provider, r, now) for r in reports])
 
 
 def _early_row(provider: str, report: DeliveryReport, now: datetime) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from lynsms.database import session_scope
 from lynsms.kit.logging import get_logger
 from lynsms.messages.inbound import receive
-from lynsms.messages.reports import record_reports
+from lynsms.messages.reports import record_reports_batched
 from lynsms.providers.base import CallbackRejected, CallbackRequest, Provider
 from lynsms.routing.service import SIMULATOR
 from lynsms.runtime import Runtime
@@ -34,8 +34,7 @@ async def status_callback(provider: str, request: Request) -> Response:
     parsed = await _parse(runtime, provider, request, lambda a: a.parse_status_callback)
     if isinstance(parsed, Response):
         return parsed
-    async with session_scope(runtime.database, write=True) as session:
-        moved = await record_reports(session, provider, parsed)
+    moved = await record_reports_batched(runtime, provider, parsed)  # group commit
     return JSONResponse({"received": len(parsed), "applied": moved})
 
 
