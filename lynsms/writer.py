@@ -271,19 +271,19 @@ class _SqlitePlans:
         return processor
 
 
-_last_timestamp: tuple[datetime | None, str | None] = (None, None)
+_TIMESTAMPS: dict[datetime, str] = {}  # recent conversions (a bulk's rows share theirs)
+_TIMESTAMPS_KEPT = 4096
 
 
 def _sqlite_timestamp(value: datetime | None) -> str | None:
-    """What ``UTCDateTime`` stores on SQLite (naive UTC text, as SQLAlchemy writes it).
-    The rows of one request share their timestamps: the last conversion is reused."""
-    global _last_timestamp
+    """What ``UTCDateTime`` stores on SQLite (naive UTC text, as SQLAlchemy writes it)."""
     if value is None:
         return None
-    if value is _last_timestamp[0]:
-        return _last_timestamp[1]
-    text = _timestamp_text(value)
-    _last_timestamp = (value, text)
+    text = _TIMESTAMPS.get(value)
+    if text is None:
+        if len(_TIMESTAMPS) >= _TIMESTAMPS_KEPT:
+            _TIMESTAMPS.clear()
+        text = _TIMESTAMPS[value] = _timestamp_text(value)
     return text
 
 

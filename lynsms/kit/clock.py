@@ -9,10 +9,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_FORMATTED: dict[datetime, str] = {}  # recent results: a bulk's messages share timestamps
+_FORMATTED_KEPT = 4096
+
+
 def isoformat(value: datetime | None) -> str | None:
     """``2026-05-12T11:34:21.123+00:00``: UTC, offset always written, milliseconds at most."""
     if value is None:
         return None
+    text = _FORMATTED.get(value)
+    if text is None:
+        if len(_FORMATTED) >= _FORMATTED_KEPT:
+            _FORMATTED.clear()
+        text = _FORMATTED[value] = _format(value)
+    return text
+
+
+def _format(value: datetime) -> str:
     value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
 
