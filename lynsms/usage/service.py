@@ -43,6 +43,7 @@ from lynsms.exceptions import ValidationFailed
 from lynsms.kit.clock import isoformat, parse_timestamp, utcnow
 from lynsms.kit.money import to_number
 from lynsms.usage.repository import NEVER, Standing, Tally, UsageRepository
+from lynsms.usage.rollup import RollupRepository
 from lynsms.usage.spans import DAY, day_of, midnight_of
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -97,7 +98,7 @@ async def refresh(database: Database, account_id: str, mode: str, now: datetime)
     that changed; the first time, build it a day per transaction (on SQLite the one
     writer is never held longer than a day of messages takes)."""
     async with session_scope(database, write=True) as session:
-        repository = UsageRepository(session)
+        repository = RollupRepository(session)
         watermark = await repository.lock_state(account_id, mode)
         if watermark > NEVER:
             hours = await repository.forget_marks(account_id, mode)
@@ -112,12 +113,12 @@ async def refresh(database: Database, account_id: str, mode: str, now: datetime)
     day = midnight_of(first)
     while day <= midnight_of(last):
         async with session_scope(database, write=True) as session:
-            repository = UsageRepository(session)
+            repository = RollupRepository(session)
             await repository.lock_state(account_id, mode)
             await repository.recompute_days(account_id, mode, day, day + DAY)
         day += DAY
     async with session_scope(database, write=True) as session:
-        repository = UsageRepository(session)
+        repository = RollupRepository(session)
         await repository.lock_state(account_id, mode)
         await repository.set_watermark(account_id, mode, now)
 

@@ -20,6 +20,7 @@ from lynsms.kit.clock import utcnow
 from lynsms.models import Message, MessageAttempt
 from lynsms.usage import repository, service
 from lynsms.usage.repository import UsageRepository
+from lynsms.usage.rollup import RollupRepository
 from lynsms.usage.spans import DAY, HOUR, midnight_of
 from tests.factories import create_customer
 from tests.usage.flows import (
@@ -170,7 +171,7 @@ async def test_a_deleted_message_leaves_the_rollup_exact(server):
             row = (
                 await session.execute(select(Message).where(Message.id == gone["id"]))
             ).scalar_one()
-            await UsageRepository(session).mark_dirty(account_id, MODE, row.created_at)
+            await RollupRepository(session).mark_dirty(account_id, MODE, row.created_at)
             await session.execute(
                 delete(MessageAttempt).where(MessageAttempt.message_id == gone["id"])
             )

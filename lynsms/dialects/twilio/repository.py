@@ -15,7 +15,7 @@ from lynsms.dialects.twilio.sids import bounds
 from lynsms.messages import status as st
 from lynsms.messages.repository import attempts, messages
 from lynsms.models import TwilioStatusCallback
-from lynsms.usage.repository import UsageRepository
+from lynsms.usage.rollup import RollupRepository
 
 status_callbacks: Table = TwilioStatusCallback.__table__  # type: ignore[assignment]
 m = messages.c
@@ -80,7 +80,7 @@ class TwilioRepository:
             return Deletion.NOT_FOUND
         if row["status"] not in FINAL:
             return Deletion.IN_PROGRESS
-        await UsageRepository(self.session).mark_dirty(account_id, mode, row["created_at"])
+        await RollupRepository(self.session).mark_dirty(account_id, mode, row["created_at"])
         await self.session.execute(delete(attempts).where(attempts.c.message_id == row["id"]))
         await self.session.execute(
             delete(status_callbacks).where(status_callbacks.c.message_id == row["id"])
