@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 import orjson
 from sqlalchemy import RowMapping
@@ -258,7 +259,7 @@ async def post(
             status_code, retry_after = await _send(client, url, body, headers)
     except TimeoutError:
         error = f"timed out after {timeout:g} s"
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, aiohttp.ClientError, ValueError) as exc:  # aiohttp: unmapped ones
         error = f"{type(exc).__name__}: {exc}".rstrip(": ")
     latency_ms = round((time.perf_counter() - started) * 1000)
     if status_code is not None and not _is_2xx(status_code):

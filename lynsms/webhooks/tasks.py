@@ -13,6 +13,7 @@ import math
 from datetime import timedelta
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from lynsms.database import session_scope
 from lynsms.dialects.sinch import callbacks as sinch_callbacks
@@ -43,11 +44,13 @@ def http_clients(runtime: Runtime) -> list[httpx.AsyncClient]:
 
 
 def _new_client(timeout: float) -> httpx.AsyncClient:
+    """httpx's API over aiohttp's pool (``lynsms.providers.http`` says why)."""
+    limits = httpx.Limits(max_connections=delivery.CONCURRENCY)
     return httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,  # the SSRF check must vet the host actually connected to
-        limits=httpx.Limits(max_connections=delivery.CONCURRENCY),
+        transport=AiohttpTransport(limits=limits, trust_env=False),
     )
 
 
