@@ -26,7 +26,7 @@ from lynsms.kit.logging import get_logger
 from lynsms.media import service as media_service
 from lynsms.messages.dispatch import deadline_in, dispatch
 from lynsms.messages.expiry import expire_due
-from lynsms.messages.reports import EARLY_REPORT_TTL, record_reports_batched, replay_early
+from lynsms.messages.reports import EARLY_REPORT_TTL, record_reports, replay_early
 from lynsms.messages.repository import MessageRepository
 from lynsms.providers.simulator import SimulatorProvider
 from lynsms.routing.service import SIMULATOR
@@ -195,10 +195,11 @@ class Worker:
                 silent.append(row["id"])
             else:
                 reports.append(report)
-        if silent:
-            async with session_scope(self.runtime.database, write=True) as session:
-                await MessageRepository(session).clear_due(silent)
-        await record_reports_batched(self.runtime, SIMULATOR, reports)  # group commit
+        # In a session on the event loop, not through the writer: a step of 500 reports in
+        # the writer's thread holds the GIL and made scheduled sends late (p99 39 -> 142 ms).
+        async with session_scope(self.runtime.database, write=True) as session:
+            await MessageRepository(session).clear_due(silent)
+            await record_reports(session, SIMULATOR, reports)
         return len(due)
 
     async def replay_early_reports(self) -> int:
