@@ -27,6 +27,7 @@ BODY_REQUIRED = 21602
 BODY_TOO_LONG = 21617
 UNSUBSCRIBED = 21610
 MMS_NOT_SUPPORTED = 21612
+INVALID_MEDIA_URL = 21620
 INVALID_CALLBACK = 21609
 INVALID_VALIDITY = 21624
 MESSAGING_SERVICE = 21701
@@ -95,6 +96,8 @@ def from_lynsms(exc: LynSMSError) -> TwilioError:
     if exc.status_code == 401:
         return AUTHENTICATION_FAILED
     code = _CODES.get(exc.code)
+    if code is None and (exc.param or "").startswith("media_urls"):
+        code = INVALID_MEDIA_URL
     if code is None:
         code = 20000 + status if status != 400 else INVALID_PARAMETER
     return TwilioError(status, code, exc.message, exc.extra.get("headers"))

@@ -56,16 +56,17 @@ def create_request(form: Form) -> Create:
     to = first(form, "To")
     if not to:
         raise bad_request(e.TO_REQUIRED, "A 'To' phone number is required.")
-    sender, body = _sender(form), first(form, "Body")
-    if form.get("MediaUrl"):
-        raise bad_request(e.MMS_NOT_SUPPORTED, "MMS (MediaUrl) is not supported here.")
-    if not body:
+    sender, body = _sender(form), first(form, "Body") or None
+    media = [url for url in form.get("MediaUrl") or [] if url]
+    if not body and not media:
         raise bad_request(e.BODY_REQUIRED, "Message body is required.")
     callback = first(form, "StatusCallback") or None
     if callback is not None and not check_url(callback):
         raise bad_request(e.INVALID_CALLBACK, f"The StatusCallback URL {callback} is not valid.")
     send_at = _send_at(form)
     fields: dict[str, object] = {"to": to, "from": sender, "body": body, "send_at": send_at}
+    if media:  # an MMS (US and CA only, else 21612 mms_not_supported)
+        fields["media_urls"] = media
     fields.update(_validity(form, send_at))
     try:
         request = SendRequest.model_validate(fields)
@@ -123,6 +124,8 @@ def _invalid(exc: ValidationError) -> TwilioError:
     field = str(problem["loc"][0]) if problem["loc"] else ""
     if field == "from":
         return bad_request(e.INVALID_FROM, "The 'From' sender is not valid.")
+    if field == "media_urls":
+        return bad_request(e.INVALID_MEDIA_URL, "Invalid media URL(s): http(s), at most 10.")
     return bad_request(e.INVALID_PARAMETER, f"Invalid value for {field or 'the request'}.")
 
 

@@ -8,17 +8,20 @@ set at creation; ``error_code`` is Twilio's integer code, shown for final failur
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import RowMapping
 
 from lynsms.dialects.twilio.sids import sid_of
 from lynsms.kit.money import SCALE
+from lynsms.messages.views import media_urls_of
 
 API_VERSION = "2010-04-01"
 _STATUSES = {"cancelled": "canceled", "expired": "failed"}
@@ -85,7 +88,7 @@ def message_resource(row: Row) -> dict[str, Any]:
         "error_message": error_message,
         "from": row["from_number"],
         "messaging_service_sid": None,
-        "num_media": "0",
+        "num_media": str(len(media_urls_of(row))),
         "num_segments": str(row["segments"]),
         "price": price(row["cost_units"]),
         "price_unit": row["currency"],
@@ -95,6 +98,28 @@ def message_resource(row: Row) -> dict[str, Any]:
         "to": row["to_number"],
         "uri": f"{uri}.json",
     }
+
+
+def media_resources(row: Row) -> list[dict[str, Any]]:
+    """The Media resources of a message: one per media URL it carries (an MMS)."""
+    message_sid = sid_of(row["id"])
+    uri = message_uri(row["account_id"], message_sid)
+    found = []
+    for index, url in enumerate(media_urls_of(row)):
+        sid = "ME" + hashlib.blake2b(f"{row['id']}/{index}".encode(), digest_size=16).hexdigest()
+        content_type = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
+        found.append(
+            {
+                "account_sid": row["account_id"],
+                "content_type": content_type,
+                "date_created": rfc2822(row["created_at"]),
+                "date_updated": rfc2822(row["updated_at"]),
+                "parent_sid": message_sid,
+                "sid": sid,
+                "uri": f"{uri}/Media/{sid}.json",
+            }
+        )
+    return found
 
 
 def page_resource(

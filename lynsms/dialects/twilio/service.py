@@ -22,7 +22,12 @@ from lynsms.dialects.twilio import errors as e
 from lynsms.dialects.twilio.auth import Caller
 from lynsms.dialects.twilio.errors import TwilioError
 from lynsms.dialects.twilio.repository import Deletion, TwilioRepository, status_callbacks
-from lynsms.dialects.twilio.resources import account_path, message_resource, page_resource
+from lynsms.dialects.twilio.resources import (
+    account_path,
+    media_resources,
+    message_resource,
+    page_resource,
+)
 from lynsms.dialects.twilio.sids import id_prefix, sid_of
 from lynsms.kit.clock import utcnow
 from lynsms.messages import service as messages_service
@@ -71,12 +76,15 @@ async def fetch(runtime: Runtime, principal: Principal, sid: str, path: str) -> 
 
 
 async def media(runtime: Runtime, principal: Principal, sid: str, path: str) -> dict[str, Any]:
-    """A message's media: none (no MMS here), on Twilio's list page."""
-    await fetch(runtime, principal, sid, path.removesuffix("/Media.json") + ".json")
+    """A message's media (one per MediaUrl of an MMS), on Twilio's list page."""
+    async with session_scope(runtime.database, write=False) as session:
+        row = await _find(
+            TwilioRepository(session), principal, sid, path.removesuffix("/Media.json") + ".json"
+        )
     return page_resource(
         "media_list",
         path,
-        [],
+        media_resources(row),
         query={},
         page=0,
         page_size=forms.DEFAULT_PAGE_SIZE,

@@ -88,7 +88,12 @@ async def test_scopes_and_rate_limits_of_the_key_hold(twilio_server, customer):
         ({"to": TO, "from_": "Unapproved", "body": "x"}, 21606),
         ({"to": TO, "from_": "LynSMS"}, 21602),
         ({"to": TO, "from_": "LynSMS", "body": "x" * 1601}, 21617),
-        ({"to": TO, "from_": "LynSMS", "media_url": ["https://example.com/a.png"]}, 21612),
+        ({"to": "+447700900123", "from_": "LynSMS", "media_url": ["https://a.com/a.png"]}, 21612),
+        ({"to": TO, "from_": "LynSMS", "media_url": ["ftp://example.com/a.png"]}, 21620),
+        (
+            {"to": TO, "from_": "LynSMS", "media_url": [f"https://a.com/{n}" for n in range(11)]},
+            21620,
+        ),
         ({"to": TO, "from_": "LynSMS", "body": "x", "status_callback": "ftp://example.com"}, 21609),
         ({"to": TO, "from_": "LynSMS", "body": "x", "status_callback": "https://a_b.com/"}, 21609),
         ({"to": TO, "from_": "LynSMS", "body": "x", "validity_period": 0}, 21624),

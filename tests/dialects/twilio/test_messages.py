@@ -208,6 +208,21 @@ async def test_delete_refuses_a_message_in_progress(twilio):
         assert (await call(twilio.messages(sid).fetch)).sid == sid
 
 
-async def test_media_list_is_empty(twilio):
+async def test_an_sms_has_no_media(twilio):
     message = await call(twilio.messages.create, to=TO, from_="LynSMS", body="x")
+    assert message.num_media == "0"
     assert await call(twilio.messages(message.sid).media.list) == []
+
+
+async def test_media_url_sends_an_mms_with_its_media(twilio, customer, native):
+    urls = ["https://example.com/ticket.png", "https://example.com/map.jpg"]
+
+    message = await call(twilio.messages.create, to=TO, from_="LynSMS", media_url=urls)
+
+    assert (message.num_media, message.body, message.num_segments) == ("2", "", "1")
+    media = await call(twilio.messages(message.sid).media.list)
+    assert [m.content_type for m in media] == ["image/png", "image/jpeg"]
+    assert all(m.parent_sid == message.sid and m.sid.startswith("ME") for m in media)
+    assert len({m.sid for m in media}) == 2
+    same = await native_message(native, customer.live_key, message.sid)
+    assert (same["type"], same["media_urls"]) == ("mms", urls)
