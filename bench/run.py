@@ -6,7 +6,9 @@ database: single sends (wrk, 50 connections) and bulk sends (1,000 recipients,
 is stored and the server's RSS; end to end through the worker to the Twilio
 fake in its own process and the delivery reports back (bench/e2e.py);
 scheduled-send lateness (bench/scheduled.py); webhook deliveries
-(bench/webhooks.py). ``GET /messages`` and ``GET /usage`` at 10k and 1M stored
+(bench/webhooks.py); a campaign of 20,000 contacts dispatched through the worker to
+the Twilio fake (bench/campaigns.py); then, once, a 100,000-row contacts CSV import
+on SQLite (bench/contacts.py). ``GET /messages`` and ``GET /usage`` at 10k and 1M stored
 messages take minutes to load, so they are read from the last
 ``python -m bench.usage`` (bench/results/usage.json, its date given) unless
 ``BENCH_USAGE=1``. Writes bench/results/latest.json and the README's table.
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, readme, scheduled, usage, webhooks
+from bench import campaigns, contacts, e2e, readme, scheduled, usage, webhooks
 from bench.common import (
     RESULTS,
     SENDER,
@@ -109,6 +111,7 @@ def bench_backend(backend: str, bare_rps: float) -> dict[str, Any]:
         "e2e": e2e.measure(backend),
         "scheduled": scheduled.measure(backend),
         "webhooks": webhooks.measure(backend),
+        "campaigns": campaigns.measure(backend),
     }
     figures["run_s"] = round(time.monotonic() - started, 1)
     return figures
@@ -174,6 +177,7 @@ def main() -> None:
     for backend in backends():
         report[backend] = bench_backend(backend, bare_rps)
     report["usage"] = usage_figures()
+    report["contacts"] = contacts.bench_sqlite()  # the CSV import (COPY on PostgreSQL)
     report["machine"]["load_average_at_end"] = [round(n, 2) for n in os.getloadavg()]
     report["run_s"] = round(time.monotonic() - started, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lynsms.accounts.endpoints import router as accounts_router
-from lynsms.campaigns.endpoints import router as campaigns_router
 from lynsms.billing.endpoints import router as billing_router
+from lynsms.campaigns.endpoints import router as campaigns_router
 from lynsms.contacts.endpoints import router as contacts_router
 from lynsms.media.endpoints import router as media_router
 from lynsms.messages.endpoints import router as messages_router

@@ -31,6 +31,7 @@ StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(st.ALL) + ")$
 # What a send refuses (402 and nothing created) besides the conventions of every route.
 _SENDER = ("invalid_sender", "sender_not_approved", "unknown_provider", "invalid_schedule_date")
 _TEMPLATE = ("unknown_template", "missing_template_variable")
+_MEDIA = ("unknown_media", "mms_not_supported")
 _RECIPIENT = ("invalid_phone_number", "empty_body", "message_too_long", "recipient_opted_out")
 _ROUTE = ("unknown_route", "route_not_applicable")
 
@@ -55,7 +56,7 @@ async def handle_bulk(request: Request) -> Response:
     response_model=Envelope[MessageOut],
     openapi_extra=json_body(SendRequest),
     dependencies=[requires("messages:send")],
-    responses=errors(InsufficientBalance, *_SENDER, *_TEMPLATE, *_RECIPIENT, *_ROUTE),
+    responses=errors(InsufficientBalance, *_SENDER, *_TEMPLATE, *_RECIPIENT, *_ROUTE, *_MEDIA),
     summary="Send a single SMS",
 )
 async def send_message(request: Request) -> Response:
@@ -68,7 +69,7 @@ async def send_message(request: Request) -> Response:
     response_model=Envelope[BulkResultOut],
     openapi_extra=json_body(BulkRequest),
     dependencies=[requires("messages:send")],
-    responses=errors(InsufficientBalance, *_SENDER, *_TEMPLATE, "too_many_recipients"),
+    responses=errors(InsufficientBalance, *_SENDER, *_TEMPLATE, *_MEDIA, "too_many_recipients"),
     summary="Send to up to 1,000 recipients",
 )
 async def send_bulk(request: Request) -> Response:
