@@ -53,15 +53,50 @@ async def dispatch(
         lanes = min(runtime.settings.worker.concurrency, len(rows))
         await asyncio.gather(*(lane() for _ in range(lanes)))
     op = WriteOp()
-    now = utcnow()
-    results, attempt_rows, refunds, changes = [], [], [], []
     op.update(
         RELEASE,
         [{"p_id": row["id"]} for row, done in zip(rows, outcomes, strict=True) if done is None],
     )
-    for row, outcome in zip(rows, outcomes, strict=True):
-        if outcome is None:
-            continue
+    done = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome]
+    return record(runtime, done, op)
+
+
+async def dispatch_each(
+    runtime: Runtime, rows: list[dict[str, Any]], deadline: float, stop: asyncio.Event
+) -> None:
+    """The worker's ``dispatch``: each outcome is committed as soon as it is known (the
+    writer groups the lanes' commits), so a crash re-sends at most the messages whose
+    provider call or commit was in flight (one per lane), not a whole batch. Rows not
+    started by ``deadline`` or ``stop`` are released, due at once."""
+    pending = iter(rows)
+
+    async def lane() -> None:
+        for row in pending:
+            if time.monotonic() >= deadline or stop.is_set():
+                await runtime.database.writer.submit(_release([row, *pending]))
+                return
+            outcome = await _dispatch_one(runtime, row, deadline)
+            await runtime.database.writer.submit(record(runtime, [(row, outcome)], WriteOp()))
+
+    lanes = min(runtime.settings.worker.concurrency, len(rows))
+    failures = [
+        result
+        for result in await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)
+        if isinstance(result, BaseException)
+    ]
+    if failures:  # what was not recorded stays leased: the next pass after the lease retries
+        raise failures[0]
+
+
+def _release(rows: list[dict[str, Any]]) -> WriteOp:
+    return WriteOp().update(RELEASE, [{"p_id": row["id"]} for row in rows])
+
+
+def record(runtime: Runtime, done: list[tuple[dict[str, Any], Outcome]], op: WriteOp) -> WriteOp:
+    """Add the outcomes to ``op``: each row's new state, its attempts, events and refunds."""
+    now = utcnow()
+    results, attempt_rows, refunds, changes = [], [], [], []
+    for row, outcome in done:
         first_try = row["attempts"] == 0 and bool(outcome.attempts)
         results.append(_apply(runtime, row, outcome, now))
         attempt_rows.extend(_attempt_rows(row["id"], outcome, now))

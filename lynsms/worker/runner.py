@@ -24,7 +24,7 @@ from lynsms.database import session_scope
 from lynsms.kit.clock import utcnow
 from lynsms.kit.logging import get_logger
 from lynsms.media import service as media_service
-from lynsms.messages.dispatch import deadline_in, dispatch
+from lynsms.messages.dispatch import deadline_in, dispatch_each
 from lynsms.messages.expiry import expire_due
 from lynsms.messages.reports import EARLY_REPORT_TTL, record_reports, replay_early
 from lynsms.messages.repository import MessageRepository
@@ -171,15 +171,10 @@ class Worker:
         async with session_scope(self.runtime.database, write=True) as session:
             rows = await MessageRepository(session).claim_due(now, lease, BATCH)
         claimed = [dict(row) for row in rows]
-        deadline, commits = deadline_in(settings.send_budget), []
-        # Chunk by chunk, each committed as soon as it is done: a crash re-sends at most the
-        # chunk in flight, not the whole claim.
-        chunk_size = 2 * self.runtime.settings.worker.concurrency
-        for start in range(0, len(claimed), chunk_size):
-            chunk = claimed[start : start + chunk_size]
-            op = await dispatch(self.runtime, chunk, deadline, stop=self._stopping)
-            commits.append(asyncio.ensure_future(self.runtime.database.writer.submit(op)))
-        await asyncio.gather(*commits)
+        # Each outcome committed as soon as it is known: a crash re-sends at most the
+        # messages in flight (one per lane), never the claim.
+        deadline = deadline_in(settings.send_budget)
+        await dispatch_each(self.runtime, claimed, deadline, self._stopping)
         return len(claimed)
 
     async def simulate_reports(self) -> int:
