@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from lynsms.config import Settings
 from tests.conftest import LiveServer, bind_loopback, start_server, stop_server, test_settings
 from tests.factories import Customer, create_customer
+from tests.loopback import own_database
 
 # Real, tiny images: a 1x1 PNG, a 1x1 GIF and a 1x1 baseline JPEG.
 PNG = base64.b64decode(
@@ -54,14 +55,21 @@ async def mcustomer(media_server: LiveServer) -> Customer:
 
 
 @pytest.fixture(scope="session")
+def media_gateway_database(database_url: str, media_dir: Path) -> Iterator[str]:
+    yield from own_database(database_url, media_dir)
+
+
+@pytest.fixture(scope="session")
 async def media_gateway(
-    database_url: str, fakes: Any, media_dir: Path
+    media_gateway_database: str, fakes: Any, media_dir: Path
 ) -> AsyncIterator[LiveServer]:
-    """As the ``gateway`` fixture: live traffic goes to the four provider fakes."""
+    """As the ``gateway`` fixture: live traffic goes to the four provider fakes. On a
+    database of its own: its worker would otherwise claim the live messages other test
+    servers leave to their workers, and send them to the fakes (they would stay ``sent``)."""
     from tests.gateway import gateway_settings
 
     bound = bind_loopback()
-    values = gateway_settings(fakes, database_url, bound[1])
+    values = gateway_settings(fakes, media_gateway_database, bound[1])
     settings = Settings(**{**values, "media_dir": media_dir / "gateway"})
     live = await start_server(settings, bound=bound)
     yield live
