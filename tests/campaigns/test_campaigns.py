@@ -278,36 +278,27 @@ async def test_a_launch_the_balance_cannot_cover_is_402_and_changes_nothing(api,
     assert listed.json()["data"] == []
 
 
-async def test_what_cannot_be_launched(api, customer):
+@pytest.mark.parametrize(
+    ("fields", "code", "param"),
+    [
+        ({}, "validation_error", "audience"),
+        ({"audience": {"tags": ["nobody"]}}, "empty_audience", "audience"),
+        ({"audience": {"contact_ids": ["ct_ghost"]}}, "unknown_contact", "audience.contact_ids"),
+        ({"audience": {"tags": ["vip"]}, "from": "Nope"}, "sender_not_approved", "from"),
+    ],
+)
+async def test_a_launch_refused_names_the_field(api, customer, fields, code, param):
     await contact(api, customer.live, PHONES[0], name="Ada", tags=["vip"])
-    bare = await create(api, customer.live)
-    error(
-        await api.post(f"/campaigns/{bare['id']}/launch", headers=customer.live),
-        422,
-        "validation_error",
-        "audience",
-    )
-    nobody = await create(api, customer.live, audience={"tags": ["nobody"]})
-    error(
-        await api.post(f"/campaigns/{nobody['id']}/launch", headers=customer.live),
-        422,
-        "empty_audience",
-        "audience",
-    )
-    ghosts = await create(api, customer.live, audience={"contact_ids": ["ct_ghost"]})
-    error(
-        await api.post(f"/campaigns/{ghosts['id']}/launch", headers=customer.live),
-        422,
-        "unknown_contact",
-        "audience.contact_ids",
-    )
-    unapproved = await create(api, customer.live, audience={"tags": ["vip"]}, **{"from": "Nope"})
-    error(
-        await api.post(f"/campaigns/{unapproved['id']}/launch", headers=customer.live),
-        422,
-        "sender_not_approved",
-        "from",
-    )
+    draft = await create(api, customer.live, **fields)
+
+    response = await api.post(f"/campaigns/{draft['id']}/launch", headers=customer.live)
+
+    error(response, 422, code, param)
+    assert (await campaign(api, customer.live, draft["id"]))["status"] == "draft"
+
+
+async def test_only_a_draft_can_be_launched_or_edited(api, customer):
+    await contact(api, customer.live, PHONES[0], name="Ada", tags=["vip"])
     ok = await create(api, customer.live, variables={"code": "X"}, audience={"tags": ["vip"]})
     await launch(api, customer.live, ok["id"])
     error(
