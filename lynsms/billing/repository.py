@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.models import Account, LedgerEntry, Package, PackageUse, UTCDateTime
@@ -47,26 +48,33 @@ REFUND = (
     .where(_accounts.c.id == bindparam("account"))
     .values(balance_units=_accounts.c.balance_units + bindparam("units"))
 )
-_unreturned = (package_uses.c.message_id == bindparam("message")) & package_uses.c.refunded_at.is_(
-    None
-)
-# Give a message's package SMS back to the packages they came from, rows {"message": id};
-# then mark its uses returned (rows {"message": id, "now": t}), so it happens once.
-RETURN_SMS = (
-    update(packages)
-    .where(packages.c.id.in_(select(package_uses.c.package_id).where(_unreturned)))
-    .values(
-        used_sms=packages.c.used_sms
-        - select(func.coalesce(func.sum(package_uses.c.sms), 0))
-        .where(_unreturned, package_uses.c.package_id == packages.c.id)
-        .scalar_subquery()
+
+
+def returning_sms(messages: ColumnElement[bool]) -> tuple[Update, Update]:
+    """Give the package SMS of the messages ``messages`` picks (a condition on
+    ``package_uses.message_id``) back to the packages they came from, then mark those uses
+    returned (``now`` bound), so it happens once."""
+    unreturned = messages & package_uses.c.refunded_at.is_(None)
+    give_back = (
+        update(packages)
+        .where(packages.c.id.in_(select(package_uses.c.package_id).where(unreturned)))
+        .values(
+            used_sms=packages.c.used_sms
+            - select(func.coalesce(func.sum(package_uses.c.sms), 0))
+            .where(unreturned, package_uses.c.package_id == packages.c.id)
+            .scalar_subquery()
+        )
     )
-)
-MARK_RETURNED = (
-    update(package_uses)
-    .where(_unreturned)
-    .values(refunded_at=bindparam("now", type_=UTCDateTime()))
-)
+    mark = (
+        update(package_uses)
+        .where(unreturned)
+        .values(refunded_at=bindparam("now", type_=UTCDateTime()))
+    )
+    return give_back, mark
+
+
+# One message's: rows {"message": id} (RETURN_SMS), {"message": id, "now": t} (MARK_RETURNED).
+RETURN_SMS, MARK_RETURNED = returning_sms(package_uses.c.message_id == bindparam("message"))
 
 
 class BillingRepository:
@@ -92,6 +100,12 @@ class BillingRepository:
     async def return_package_sms(self, message_id: str, now: datetime) -> None:
         await self.session.execute(RETURN_SMS, {"message": message_id})
         await self.session.execute(MARK_RETURNED, {"message": message_id, "now": now})
+
+    async def return_package_sms_of(self, message_ids: Select[Any], now: datetime) -> None:
+        """``return_package_sms`` for every message ``message_ids`` selects, set-wise."""
+        give_back, mark = returning_sms(package_uses.c.message_id.in_(message_ids))
+        await self.session.execute(give_back)
+        await self.session.execute(mark, {"now": now})
 
     async def add_package(self, package: Package) -> None:
         self.session.add(package)

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.billing.repository import (
@@ -76,6 +77,31 @@ async def refund(session: AsyncSession, account_id: str, units: int, message_id:
         amount_units=units,
         reference_id=message_id,
         description="refund",
+        created_at=utcnow(),
+    )
+    await repository.add_entry(entry)
+
+
+async def refund_many(
+    session: AsyncSession,
+    account_id: str,
+    units: int,
+    message_ids: Select[Any],
+    reference_id: str,
+    what: str,
+) -> None:
+    """``refund`` for many messages at once (``message_ids`` selects them): their package
+    SMS back set-wise, and ``units`` of money in one ledger entry referencing ``reference_id``."""
+    repository = BillingRepository(session)
+    await repository.return_package_sms_of(message_ids, utcnow())
+    if units <= 0:
+        return
+    entry = LedgerEntry(
+        account_id=account_id,
+        kind="refund",
+        amount_units=units,
+        reference_id=reference_id,
+        description=what,
         created_at=utcnow(),
     )
     await repository.add_entry(entry)

@@ -190,8 +190,12 @@ class CampaignRepository:
         )
         return int(units or 0)
 
-    def unsent_ids(self, campaign_id: str, seq: int) -> Select[Any]:
-        return select(r.id).where(r.campaign_id == campaign_id, r.seq >= seq)
+    def unrefunded_ids(self, campaign_id: str, seq: int) -> Select[Any]:
+        """The ids a cancel refunds: recipients from ``seq`` on (never expanded) and the
+        campaign's cancelled messages."""
+        unsent = select(r.id).where(r.campaign_id == campaign_id, r.seq >= seq)
+        cancelled = select(m.id).where(m.bulk_id == campaign_id, m.status == st.CANCELLED)
+        return select(unsent.union_all(cancelled).subquery().c.id)
 
     # --- the audience --------------------------------------------------------------------
     async def contacts_tagged(self, account_id: str, tags: list[str]) -> list[RowMapping]:

@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lynsms.accounts.auth import Principal
-from lynsms.billing.repository import REFUND, ledger_entries
-from lynsms.campaigns import refunds
+from lynsms.billing import service as billing_service
 from lynsms.campaigns.repository import CampaignRepository
 from lynsms.campaigns.schemas import CampaignCreate, CampaignUpdate
 from lynsms.campaigns.views import campaign_to_dict
@@ -27,6 +26,15 @@ from lynsms.webhooks.events import message_event
 EDITABLE = ("draft",)
 CANCELLABLE = ("draft", "scheduled", "running")
 DELETABLE = ("draft", "completed", "cancelled")
+_COUNTERS = (  # zero on a draft; set by launch and the worker
+    "total",
+    "skipped_opted_out",
+    "failed_at_launch",
+    "recipients",
+    "cursor",
+    "withdrawn",
+    "reserved_units",
+)
 
 
 async def create_campaign(
@@ -56,17 +64,6 @@ async def create_campaign(
     repository = CampaignRepository(session)
     await repository.insert(row)
     return await _read(repository, principal, row["id"])
-
-
-_COUNTERS = (
-    "total",
-    "skipped_opted_out",
-    "failed_at_launch",
-    "recipients",
-    "cursor",
-    "withdrawn",
-    "reserved_units",
-)
 
 
 async def get_campaign(
@@ -128,9 +125,12 @@ async def cancel_campaign(
     """Stop it: recipients not yet expanded and messages no provider has are cancelled and
     refunded (money and package SMS); messages already handed over go on."""
     repository = CampaignRepository(session)
-    await _get(repository, principal, campaign_id)
     campaign = await repository.lock(campaign_id, skip_locked=False)
-    assert campaign is not None
+    if campaign is None or (campaign["account_id"], campaign["mode"]) != (
+        principal.account_id,
+        principal.environment,
+    ):
+        raise NotFound(f"No campaign {campaign_id}.", param="id")
     if campaign["status"] not in CANCELLABLE:
         raise Conflict(
             f"A {campaign['status']} campaign cannot be cancelled.",
@@ -138,12 +138,17 @@ async def cancel_campaign(
         )
     now = utcnow()
     units = await repository.unsent_units(campaign_id, campaign["cursor"])
-    ids = repository.unsent_ids(campaign_id, campaign["cursor"])
     cancelled = await repository.cancel_messages(campaign_id, now)
     units += sum(int(row["cost_units"]) for row in cancelled)
-    if campaign["mode"] == "live":
-        await refunds.give_back(session, campaign, ids, [row["id"] for row in cancelled], now)
-        await _refund_money(session, campaign, units, now)
+    if campaign["mode"] == "live":  # a message refunded before has no package SMS left out
+        await billing_service.refund_many(
+            session,
+            campaign["account_id"],
+            units,
+            repository.unrefunded_ids(campaign_id, campaign["cursor"]),
+            campaign_id,
+            f"campaign {campaign_id} cancelled: unsent messages",
+        )
     await repository.update(
         campaign_id,
         {
@@ -159,23 +164,6 @@ async def cancel_campaign(
         [message_event(message_to_dict(row), row["account_id"], now) for row in cancelled]
     )
     return await _read(repository, principal, campaign_id)
-
-
-async def _refund_money(session: AsyncSession, campaign: Any, units: int, now: datetime) -> None:
-    if units <= 0:
-        return
-    await session.execute(REFUND, {"account": campaign["account_id"], "units": units})
-    await session.execute(
-        ledger_entries.insert(),
-        {
-            "account_id": campaign["account_id"],
-            "kind": "refund",
-            "amount_units": units,
-            "reference_id": campaign["id"],
-            "description": f"campaign {campaign['id']} cancelled: unsent messages",
-            "created_at": now,
-        },
-    )
 
 
 async def list_messages(
