@@ -449,3 +449,33 @@ async def test_packages_pay_first_and_a_cancel_gives_their_sms_back(api, custome
     after_cancel = (await api.get("/balance", headers=customer.live)).json()["data"]
     assert after_cancel["package_sms_remaining"] == 2
     assert after_cancel["balance"] == pytest.approx(before)
+
+
+async def test_cancel_stops_a_running_campaign_and_refunds_its_waiting_messages(
+    api, customer, server
+):
+    """A message the provider keeps refusing retryably waits, queued: cancel refunds its
+    package SMS; the one already delivered keeps its charge."""
+    await contact(api, customer.live, PHONES[0], name="Ada", tags=["vip"])
+    await contact(api, customer.live, "+15005550003", name="Retry", tags=["vip"])  # simulator
+    async with session_scope(server.runtime.database, write=True) as session:
+        await billing_service.grant_package(
+            session, customer.account_id, "Promo", 2, datetime.now(UTC) + timedelta(days=30)
+        )
+    before = await balance(api, customer.live)
+    created = await create(api, customer.live, variables={"code": "X"}, audience={"tags": ["vip"]})
+    await launch(api, customer.live, created["id"])
+    await wait_for(
+        api, customer.live, created["id"], lambda c: c["stats"]["delivered"] == 1, timeout=30
+    )
+
+    response = await api.post(f"/campaigns/{created['id']}/cancel", headers=customer.live)
+
+    assert response.status_code == 200, response.text
+    stats = response.json()["data"]["stats"]
+    assert (stats["delivered"], stats["cancelled"], stats["queued"]) == (1, 1, 0)
+    after = (await api.get("/balance", headers=customer.live)).json()["data"]
+    assert after["package_sms_remaining"] == 1  # the cancelled message's SMS came back
+    assert after["balance"] == pytest.approx(before)  # packages paid both: no money moved
+    messages = await api.get(f"/campaigns/{created['id']}/messages", headers=customer.live)
+    assert sorted(m["status"] for m in messages.json()["data"]) == ["cancelled", "delivered"]
